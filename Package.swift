@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// charrnn: character-level RNN language models (char-rnn / torch-rnn) in Swift.
+import PackageDescription
+
+let package = Package(
+    name: "charrnn",
+    products: [
+        .library(name: "CharRNN", targets: ["CharRNN"]),
+        .executable(name: "rnn-vocab", targets: ["rnn-vocab"]),
+        .executable(name: "rnn-encode", targets: ["rnn-encode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: zlib1g-dev, libopenblas-dev, ocl-icd-opencl-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
+                       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        // Small C helpers: CPU feature detection, signal-safe flags.
+        .target(name: "CSupport", path: "Sources/CSupport"),
+        .target(
+            name: "CharRNN",
+            dependencies: [
+                "CZlib", "COpenBLAS", "COpenCL", "CSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CharRNN"
+        ),
+        .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
+        .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"], path: "Tests/CharRNNTests"),
+    ]
+)

@@ -1,0 +1,101 @@
+// What every executable shares: start-up (OpenBLAS kernels, signals),
+// common options, and turning errors into one line and an exit status.
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSupport
+
+/// Exit statuses (DESIGN.md): 0 success, 1 bad data or I/O, 64 usage.
+public enum ExitStatus {
+    public static let dataError: Int32 = 1
+    public static let usage: Int32 = 64
+}
+
+public enum Tool {
+    /// Runs a command: re-executes for the right OpenBLAS kernels, parses
+    /// arguments (usage errors exit 64), runs, and reports a CharRNNError as
+    /// `NAME: error: WHAT — HINT` with status 1. A closed stdout pipe ends
+    /// quietly with status 0.
+    public static func main<C: ParsableCommand>(_ command: C.Type, name: String) -> Never {
+        OpenBLASSetup.ensureBestCore()
+        charrnn_ignore_sigpipe()
+        charrnn_install_cleanup_handlers()
+        var cmd: ParsableCommand
+        do {
+            cmd = try C.parseAsRoot()
+        } catch {
+            C.exit(withError: error)
+        }
+        do {
+            try cmd.run()
+            exit(0)
+        } catch is BrokenPipe {
+            exit(0)
+        } catch let e as CharRNNError {
+            printError("\(name): error: \(e)")
+            exit(ExitStatus.dataError)
+        } catch let e as ExitCode {
+            exit(e.rawValue)
+        } catch {
+            C.exit(withError: error)
+        }
+    }
+
+    /// Refuses to write binary data to a terminal (as gzip does).
+    public static func refuseBinaryOnTerminal(outputPath: String?, force: Bool) throws {
+        if (outputPath == nil || outputPath == "-") && !force && isTerminal(1) {
+            throw CharRNNError("refusing to write binary data to a terminal",
+                               hint: "redirect the output (> file, | next-tool), give -o FILE, or use --force")
+        }
+    }
+}
+
+/// Options every tool that computes shares.
+public struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Threads for computation (default: all cores).")
+    public var threads: Int?
+
+    @Flag(name: .long, help: "Print diagnostics (OpenBLAS kernels, timings) on stderr.")
+    public var verbose = false
+
+    @Flag(name: [.customShort("q"), .long], help: "Print nothing on stderr but errors.")
+    public var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1 (got \(threads)).")
+        }
+    }
+
+    /// Applies the thread count and prints the kernel line when verbose.
+    public func apply(tool: String) {
+        OpenBLASSetup.setThreads(threadCount)
+        if verbose || ProcessEnvironment.get("CHARRNN_DEBUG") != nil {
+            printError("\(tool): \(OpenBLASSetup.describe())")
+        }
+    }
+
+    public var threadCount: Int {
+        threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+}
+
+/// Reads whole inputs: the named files concatenated, or stdin when none.
+public func readInputs(_ paths: [String]) throws -> (bytes: [UInt8], name: String) {
+    if paths.isEmpty || paths == ["-"] {
+        let source = try FileSource.open(nil)
+        return (try source.readAll(), "stdin")
+    }
+    var all: [UInt8] = []
+    for path in paths {
+        let source = try FileSource.open(path)
+        if paths.count == 1 {
+            return (try source.readAll(), path)
+        }
+        all.append(contentsOf: try source.readAll())
+    }
+    return (all, paths.joined(separator: "+"))
+}

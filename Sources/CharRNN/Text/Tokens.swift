@@ -1,0 +1,182 @@
+// Text <-> token ids: encoding a text with a vocab (what to do with unknown
+// symbols), decoding ids back to the exact text, and tokens files.
+
+public enum UnknownPolicy: Equatable, Sendable {
+    case error
+    case skip
+    case replace(UInt32)
+
+    /// Parses "error", "skip" or "replace:C" (C one character, or \n etc.).
+    public static func parse(_ text: String) -> UnknownPolicy? {
+        switch text {
+        case "error": return .error
+        case "skip": return .skip
+        default:
+            guard text.hasPrefix("replace:") else { return nil }
+            let rest = Substring(text.dropFirst("replace:".count))
+            if let v = Vocab.unescape(rest, unit: .char) { return .replace(v) }
+            return nil
+        }
+    }
+}
+
+public struct TokenCodec {
+    public let vocab: Vocab
+
+    public init(vocab: Vocab) { self.vocab = vocab }
+
+    /// Encodes text bytes to a tokens tensor of the vocab's dtype.
+    /// Two passes: count, then fill, so memory is the tokens alone.
+    public func encode(_ bytes: UnsafeBufferPointer<UInt8>, name: String, unknown: UnknownPolicy) throws -> Tensor {
+        var replacement: Int? = nil
+        if case let .replace(c) = unknown {
+            guard let id = vocab.id(of: c) else {
+                throw CharRNNError("the replacement \(vocab.describe(c)) is not in the vocabulary",
+                                   hint: "choose a replacement character that the vocab contains")
+            }
+            replacement = id
+        }
+        // Pass 1: count tokens, check unknowns.
+        var total = 0
+        try forEachSymbol(bytes, name: name) { symbol, offset in
+            if vocab.id(of: symbol) != nil {
+                total += 1
+                return
+            }
+            switch unknown {
+            case .error:
+                throw CharRNNError("\(name): \(vocab.describe(symbol)) at byte offset \(offset) is not in the vocabulary",
+                                   hint: "use a vocab that has it, or --unknown skip / --unknown replace:C")
+            case .skip: break
+            case .replace: total += 1
+            }
+        }
+        let dtype = vocab.tokenDType
+        var out = [UInt8](repeating: 0, count: total * dtype.size)
+        var position = 0
+        try out.withUnsafeMutableBytes { raw in
+            try forEachSymbol(bytes, name: name) { symbol, _ in
+                guard let id = vocab.id(of: symbol) ?? replacement else { return }
+                switch dtype {
+                case .U8: raw[position] = UInt8(id)
+                case .U16: raw.storeBytes(of: UInt16(id).littleEndian, toByteOffset: 2 * position, as: UInt16.self)
+                default: raw.storeBytes(of: UInt32(id).littleEndian, toByteOffset: 4 * position, as: UInt32.self)
+                }
+                position += 1
+            }
+        }
+        return Tensor(dtype: dtype, shape: [total], bytes: out)
+    }
+
+    @inline(__always)
+    func forEachSymbol(_ bytes: UnsafeBufferPointer<UInt8>, name: String, _ body: (UInt32, Int) throws -> Void) throws {
+        switch vocab.unit {
+        case .byte:
+            for i in 0..<bytes.count { try body(UInt32(bytes[i]), i) }
+        case .char:
+            try UTF8Scan.forEachScalar(bytes, name: name, body)
+        }
+    }
+
+    /// Writes the text of a tokens tensor to a sink; ids outside the vocab
+    /// are an error naming the position.
+    public func decode(_ tokens: Tensor, name: String, to sink: ByteSink) throws {
+        let pieces: [[UInt8]] = vocab.symbols.map { s in
+            vocab.unit == .byte ? [UInt8(s)] : UTF8Scan.encode(s)
+        }
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(1 << 16)
+        let n = tokens.count
+        try tokens.bytes.withUnsafeBytes { raw in
+            for i in 0..<n {
+                let id: Int
+                switch tokens.dtype {
+                case .U8: id = Int(raw[i])
+                case .U16: id = Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                case .U32: id = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                case .I32: id = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                default:
+                    throw CharRNNError("\(name): tokens have dtype \(tokens.dtype.rawValue)", hint: "tokens must be U8, U16 or U32")
+                }
+                guard id >= 0 && id < pieces.count else {
+                    throw CharRNNError("\(name): token \(id) at position \(i) is outside the vocabulary (size \(pieces.count))",
+                                       hint: "the tokens file is corrupt or does not belong to this vocab")
+                }
+                buffer.append(contentsOf: pieces[id])
+                if buffer.count >= 1 << 16 {
+                    try sink.write(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        try sink.write(buffer)
+        try sink.flush()
+    }
+}
+
+/// A tokens file: the ids and the vocab they index.
+public struct TokensFile {
+    public var vocab: Vocab
+    public var tokens: Tensor
+
+    public init(vocab: Vocab, tokens: Tensor) {
+        self.vocab = vocab
+        self.tokens = tokens
+    }
+
+    public var tensorFile: TensorFile {
+        TensorFile(tensors: [("tokens", tokens)],
+                   metadata: [("format", TensorFile.tokensFormat), ("vocab", vocab.tsv)])
+    }
+
+    /// Reads and checks a tokens file (path or "-" for stdin).
+    public static func read(path: String?) throws -> TokensFile {
+        let source = try FileSource.open(path)
+        return try read(from: source, name: source.name)
+    }
+
+    public static func read(from source: ByteSource, name: String) throws -> TokensFile {
+        let file = try TensorFile.read(from: source, name: name, expectFormat: TensorFile.tokensFormat)
+        guard let vocabText = file.meta("vocab") else {
+            throw CharRNNError("\(name): the tokens file has no vocab", hint: "remake it with rnn-encode")
+        }
+        let vocab = try Vocab.parse(vocabText, name: "\(name) (embedded vocab)")
+        guard let tokens = file["tokens"] else {
+            throw CharRNNError("\(name): the tokens file has no 'tokens' tensor", hint: "remake it with rnn-encode")
+        }
+        guard tokens.shape.count == 1, [.U8, .U16, .U32].contains(tokens.dtype) else {
+            throw CharRNNError("\(name): 'tokens' must be a 1-D U8/U16/U32 tensor, found \(tokens.dtype.rawValue) \(tokens.shape)",
+                               hint: "remake it with rnn-encode")
+        }
+        let ids = TokenIDs(tokens)
+        let limit = vocab.count
+        for i in 0..<ids.count where ids[i] >= limit {
+            throw CharRNNError("\(name): token \(ids[i]) at position \(i) is outside the vocabulary (size \(limit))",
+                               hint: "the tokens file is corrupt; remake it with rnn-encode")
+        }
+        return TokensFile(vocab: vocab, tokens: tokens)
+    }
+}
+
+/// Random access to the ids of a U8/U16/U32 tokens tensor without widening
+/// the whole array to Int.
+public struct TokenIDs {
+    public let tensor: Tensor
+    public let count: Int
+
+    public init(_ tensor: Tensor) {
+        self.tensor = tensor
+        self.count = tensor.count
+    }
+
+    @inline(__always)
+    public subscript(i: Int) -> Int {
+        tensor.bytes.withUnsafeBytes { raw in
+            switch tensor.dtype {
+            case .U8: return Int(raw[i])
+            case .U16: return Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            default: return Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+// rnn-encode: text to a tokens file (and back with --decode).
+import ArgumentParser
+import CharRNN
+
+struct RnnEncode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnn-encode",
+        abstract: "Turn text into a tokens file for rnn-train, or a tokens file back into text.",
+        discussion: """
+            Reads UTF-8 text (stdin when no FILE is given) and writes a gzip-compressed \
+            safetensors tokens file with the vocabulary embedded. Without --vocab the \
+            vocabulary is built from the input. See rnn-encode(1) and charrnn-files(5).
+            """)
+
+    @Option(name: .long, help: "Use this vocabulary file (from rnn-vocab) instead of building one.")
+    var vocab: String?
+
+    @Flag(name: .long, help: "Treat the input as bytes instead of UTF-8 characters.")
+    var bytes = false
+
+    @Option(name: .long, help: "What to do with a symbol not in --vocab: error, skip, or replace:C.")
+    var unknown: String = "error"
+
+    @Option(name: .shortAndLong, help: "Write to FILE (atomically) instead of stdout.")
+    var output: String?
+
+    @Flag(name: .long, help: "Write binary output even to a terminal.")
+    var force = false
+
+    @Flag(name: .long, help: "Decode: turn a tokens file back into its text.")
+    var decode = false
+
+    @Flag(name: .long, help: "Print diagnostics (sizes, timing) on stderr.")
+    var verbose = false
+
+    @Argument(help: "Text files (tokens file with --decode); default stdin.")
+    var files: [String] = []
+
+    func validate() throws {
+        if UnknownPolicy.parse(unknown) == nil {
+            throw ValidationError("--unknown must be error, skip, or replace:C (got '\(unknown)').")
+        }
+        if decode && files.count > 1 {
+            throw ValidationError("--decode reads one tokens file.")
+        }
+        if decode && (vocab != nil || bytes) {
+            throw ValidationError("--decode takes the vocabulary from the tokens file; drop --vocab and --bytes.")
+        }
+    }
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        if verbose { printError("rnn-encode: \(OpenBLASSetup.describe())") }
+        if decode {
+            let tokens = try TokensFile.read(path: files.first)
+            let codec = TokenCodec(vocab: tokens.vocab)
+            if let output, output != "-" {
+                let file = try AtomicFile(path: output)
+                try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: file.sink)
+                try file.commit()
+            } else {
+                try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: FileSink.standardOutput())
+            }
+            return
+        }
+        try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
+        var vocabulary: Vocab? = nil
+        if let vocab {
+            let source = try FileSource.open(vocab)
+            let bytesRead = try source.readAll()
+            guard let text = String(validating: bytesRead, as: UTF8.self) else {
+                throw CharRNNError("\(vocab) is not UTF-8 text", hint: "give a vocab file made by rnn-vocab")
+            }
+            let parsed = try Vocab.parse(text, name: vocab)
+            if bytes && parsed.unit != .byte {
+                throw CharRNNError("--bytes was given but \(vocab) has unit=char", hint: "drop --bytes, or make the vocab with rnn-vocab --bytes")
+            }
+            vocabulary = parsed
+        } else if unknown != "error" {
+            printError("rnn-encode: warning: --unknown has no effect without --vocab (every symbol is in the built vocabulary)")
+        }
+        let (text, name) = try readInputs(files)
+        let tokensFile = try text.withUnsafeBufferPointer { buf -> TokensFile in
+            let v = try vocabulary ?? Vocab.build(from: buf, unit: bytes ? .byte : .char, name: name)
+            let tokens = try TokenCodec(vocab: v).encode(buf, name: name, unknown: UnknownPolicy.parse(unknown)!)
+            return TokensFile(vocab: v, tokens: tokens)
+        }
+        if tokensFile.tokens.count == 0 {
+            throw CharRNNError("\(name) \(text.isEmpty ? "is empty" : "has no symbol in the vocabulary")",
+                               hint: "give some text to encode")
+        }
+        try tokensFile.tensorFile.write(toPath: output ?? "-")
+        if verbose {
+            let seconds = (clock.now - start).seconds
+            printError("rnn-encode: \(tokensFile.tokens.count) tokens, vocab \(tokensFile.vocab.count) (\(tokensFile.tokens.dtype.rawValue)), \(text.count) bytes in \(fixed(seconds, 3)) s, \(fixed(Double(text.count) / 1e6 / max(seconds, 1e-9), 1)) MB/s")
+        }
+    }
+}
+
+Tool.main(RnnEncode.self, name: "rnn-encode")
