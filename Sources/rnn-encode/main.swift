@@ -37,14 +37,14 @@ struct RnnEncode: ParsableCommand {
     var files: [String] = []
 
     func validate() throws {
-        if UnknownPolicy.parse(unknown) == nil {
+        if UnknownPolicy.parse(unknown, unit: .char) == nil && UnknownPolicy.parse(unknown, unit: .byte) == nil {
             throw ValidationError("--unknown must be error, skip, or replace:C (got '\(unknown)').")
         }
         if decode && files.count > 1 {
             throw ValidationError("--decode reads one tokens file.")
         }
-        if decode && (vocab != nil || bytes) {
-            throw ValidationError("--decode takes the vocabulary from the tokens file; drop --vocab and --bytes.")
+        if decode && (vocab != nil || bytes || unknown != "error" || force) {
+            throw ValidationError("--decode takes the vocabulary from the tokens file and writes text; drop --vocab, --bytes, --unknown and --force.")
         }
     }
 
@@ -83,7 +83,11 @@ struct RnnEncode: ParsableCommand {
         let (text, name) = try readInputs(files)
         let tokensFile = try text.withUnsafeBufferPointer { buf -> TokensFile in
             let v = try vocabulary ?? Vocab.build(from: buf, unit: bytes ? .byte : .char, name: name)
-            let tokens = try TokenCodec(vocab: v).encode(buf, name: name, unknown: UnknownPolicy.parse(unknown)!)
+            guard let policy = UnknownPolicy.parse(unknown, unit: v.unit) else {
+                throw CharRNNError("--unknown \(unknown) does not name one \(v.unit == .byte ? "byte" : "character")",
+                                   hint: v.unit == .byte ? "with a byte vocabulary use an ASCII character or \\xHH" : "use one character or \\u{XXXX}")
+            }
+            let tokens = try TokenCodec(vocab: v).encode(buf, name: name, unknown: policy)
             return TokensFile(vocab: v, tokens: tokens)
         }
         if tokensFile.tokens.count == 0 {

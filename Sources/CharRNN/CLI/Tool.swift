@@ -25,7 +25,12 @@ public enum Tool {
         do {
             cmd = try C.parseAsRoot()
         } catch {
-            C.exit(withError: error)
+            let code = C.exitCode(for: error)
+            if code == .success { C.exit(withError: error) }  // --help, --version
+            // Usage errors in the tools' one-line form, status 64.
+            let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            printError("\(name): error: \(message.trimmingPrefix("Error: ")) — see '\(name) --help'")
+            exit(code.rawValue)
         }
         do {
             try cmd.run()

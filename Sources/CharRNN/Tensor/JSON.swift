@@ -13,7 +13,11 @@ public indirect enum JSONValue: Equatable, Sendable {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
-        case let (.number(x), .number(y)): return x == y || (Double(x) == Double(y))
+        case let (.number(x), .number(y)):
+            // Integers compare exactly (2^53 + 1 is not 2^53); other
+            // spellings of one number ("1.0", "1") as Doubles.
+            if let i = Int(x), let j = Int(y) { return i == j }
+            return x == y || (Double(x) == Double(y))
         case let (.string(x), .string(y)): return x == y
         case let (.array(x), .array(y)): return x == y
         case let (.object(x), .object(y)):
@@ -222,7 +226,12 @@ struct JSONParser {
             return pos - s
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        let integerStart = pos
         guard digits() > 0 else { pos = start; throw fail("expected a value") }
+        if pos - integerStart > 1 && bytes[integerStart] == UInt8(ascii: "0") {
+            pos = integerStart
+            throw fail("a number cannot start with 0")
+        }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
             guard digits() > 0 else { throw fail("expected digits after '.'") }

@@ -297,18 +297,7 @@ public struct TensorFile: Sendable {
                 if got < want { throw outOfRange(name, e.name) }
                 position += got
             }
-            let size = e.end - e.start
-            var failed = false
-            let data = try [UInt8](unsafeUninitializedCapacity: size) { buf, count in
-                let got = try reader.readFully(into: UnsafeMutableRawBufferPointer(buf))
-                if got < size {
-                    failed = true
-                    // Zero what was not read so the array is initialised.
-                    UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[got...]).initializeMemory(as: UInt8.self, repeating: 0)
-                }
-                count = size
-            }
-            if failed { throw outOfRange(name, e.name) }
+            guard let data = try readExactly(reader, count: e.end - e.start) else { throw outOfRange(name, e.name) }
             tensorBytes[index] = data
             position = e.end
         }
@@ -332,6 +321,31 @@ public struct TensorFile: Sendable {
     public static func read(path: String?, expectFormat: String? = nil) throws -> TensorFile {
         let source = try FileSource.open(path)
         return try read(from: source, name: source.name, expectFormat: expectFormat)
+    }
+
+    /// Reads exactly `count` bytes, or returns nil when the data ends first.
+    /// The count comes from the header, which may be corrupt: beyond 64 MiB,
+    /// memory grows with the data actually read, so a header that claims
+    /// petabytes fails as "past the end" instead of crashing on allocation.
+    static func readExactly(_ reader: ByteSource, count: Int) throws -> [UInt8]? {
+        let pieceSize = 1 << 26
+        func piece(_ size: Int) throws -> [UInt8]? {
+            var got = 0
+            let bytes = try [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+                got = try reader.readFully(into: UnsafeMutableRawBufferPointer(buf))
+                // Zero what was not read so the array is initialised.
+                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[got...])
+                    .initializeMemory(as: UInt8.self, repeating: 0)
+                initialized = size
+            }
+            return got == size ? bytes : nil
+        }
+        guard var data = try piece(min(count, pieceSize)) else { return nil }
+        while data.count < count {
+            guard let more = try piece(min(count - data.count, pieceSize)) else { return nil }
+            data.append(contentsOf: more)
+        }
+        return data
     }
 
     static func outOfRange(_ file: String, _ tensor: String) -> CharRNNError {

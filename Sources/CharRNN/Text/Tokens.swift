@@ -6,15 +6,16 @@ public enum UnknownPolicy: Equatable, Sendable {
     case skip
     case replace(UInt32)
 
-    /// Parses "error", "skip" or "replace:C" (C one character, or \n etc.).
-    public static func parse(_ text: String) -> UnknownPolicy? {
+    /// Parses "error", "skip" or "replace:C" (C one character, or an escape
+    /// as in vocab files: \n, \u{XXXX}, and \xHH for byte vocabularies).
+    public static func parse(_ text: String, unit: TextUnit = .char) -> UnknownPolicy? {
         switch text {
         case "error": return .error
         case "skip": return .skip
         default:
             guard text.hasPrefix("replace:") else { return nil }
             let rest = Substring(text.dropFirst("replace:".count))
-            if let v = Vocab.unescape(rest, unit: .char) { return .replace(v) }
+            if let v = Vocab.unescape(rest, unit: unit) { return .replace(v) }
             return nil
         }
     }

@@ -64,7 +64,9 @@ public enum UTF8Scan {
             var expected = 2
             if b0 >= 0xE0 { expected = 3 }
             if b0 >= 0xF0 { expected = 4 }
-            if i + expected > bytes.count { what = "a sequence cut off by the end of the input" }
+            // Cut off: too few bytes left, and those left all continue it.
+            let cutOff = i + expected > bytes.count && (i + 1..<bytes.count).allSatisfy { (bytes[$0] & 0xC0) == 0x80 }
+            if cutOff { what = "a sequence cut off by the end of the input" }
             else { what = "an invalid sequence (overlong, surrogate, or bad continuation)" }
         }
         let hex = String(b0, radix: 16, uppercase: true)

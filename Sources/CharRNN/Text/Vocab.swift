@@ -139,7 +139,13 @@ public struct Vocab: Equatable, Sendable {
 
     /// Parses vocab file text; errors name the line.
     public static func parse(_ text: String, name: String) throws -> Vocab {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split on LF scalars (a String's "\r\n" is one Character), and drop
+        // a CR before the LF: files edited on Windows still read.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            var scalars = String.UnicodeScalarView(line)
+            if scalars.last == "\r" { scalars.removeLast() }
+            return Substring(String(scalars))
+        }
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first, first.hasPrefix(header) else {
             throw CharRNNError("\(name) is not a charrnn vocab file (the first line must be '\(header)char' or '\(header)byte')",
@@ -209,11 +215,13 @@ public struct Vocab: Equatable, Sendable {
         case "\\": return scalars.count == 2 ? 0x5C : nil
         case "x":
             guard unit == .byte, scalars.count == 4 else { return nil }
-            return UInt32(String(String.UnicodeScalarView(scalars[2...])), radix: 16)
+            let hex = String(String.UnicodeScalarView(scalars[2...]))
+            guard hex.allSatisfy(\.isHexDigit) else { return nil }
+            return UInt32(hex, radix: 16)
         case "u":
             guard unit == .char, scalars.count >= 5, scalars[2] == "{", scalars.last == "}" else { return nil }
             let hex = String(String.UnicodeScalarView(scalars[3..<(scalars.count - 1)]))
-            guard hex.count <= 6, let v = UInt32(hex, radix: 16), Unicode.Scalar(v) != nil else { return nil }
+            guard hex.count <= 6, hex.allSatisfy(\.isHexDigit), let v = UInt32(hex, radix: 16), Unicode.Scalar(v) != nil else { return nil }
             return v
         default:
             return nil

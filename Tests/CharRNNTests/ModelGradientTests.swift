@@ -1,0 +1,187 @@
+// Gradients of the reference model against central finite differences (in
+// Double), and the fast Float network against the reference.
+import XCTest
+import CharRNN
+
+final class ModelGradientTests: XCTestCase {
+    struct Case {
+        var cell: CellKind
+        var embedding: Int
+        var dropout: Double
+        var layers: Int
+    }
+
+    static let cases: [Case] = CellKind.allCases.flatMap { cell in
+        [Case(cell: cell, embedding: 0, dropout: 0, layers: 2),
+         Case(cell: cell, embedding: 3, dropout: 0, layers: 1),
+         Case(cell: cell, embedding: 0, dropout: 0.3, layers: 2)]
+    }
+
+    func randomState(_ count: Int, _ rng: inout RNG) -> [Double] {
+        (0..<count).map { _ in rng.uniform() - 0.5 }
+    }
+
+    /// A random mask with zeros and 1/(1-p), fixed for the check.
+    func randomMask(_ count: Int, p: Double, _ rng: inout RNG) -> [Double] {
+        (0..<count).map { _ in rng.uniform() < p ? 0 : 1 / (1 - p) }
+    }
+
+    func testReferenceGradientsMatchFiniteDifferences() {
+        for c in Self.cases {
+            let V = 5, H = 4, B = 2, T = 3
+            let config = ModelConfig(cell: c.cell, rnnSize: H, numLayers: c.layers, embeddingSize: c.embedding,
+                                     dropout: c.dropout, vocabSize: V)
+            let model = ReferenceModel<Double>(config: config)
+            var rng = RNG(seed: 7)
+            // Larger weights than the default init so every path matters.
+            let params = (0..<model.layout.total).map { _ in (rng.uniform() - 0.5) * 1.2 }
+            let inputs = (0..<(T * B)).map { _ in rng.below(V) }
+            let targets = (0..<(T * B)).map { _ in rng.below(V) }
+            let h0 = (0..<c.layers).map { _ in randomState(B * H, &rng) }
+            let c0 = (0..<c.layers).map { _ in randomState(B * H, &rng) }
+            let masks = c.dropout > 0 ? (0..<c.layers).map { _ in randomMask(T * B * H, p: c.dropout, &rng) } : nil
+            let result = model.run(params: params, inputs: inputs, targets: targets, batch: B, h0: h0, c0: c0, masks: masks)
+            var worst = 0.0
+            var worstName = ""
+            let eps = 1e-5
+            for view in model.layout.views {
+                for i in view.offset..<(view.offset + view.count) {
+                    var plus = params, minus = params
+                    plus[i] += eps
+                    minus[i] -= eps
+                    let lp = model.run(params: plus, inputs: inputs, targets: targets, batch: B, h0: h0, c0: c0, masks: masks, backward: false).loss
+                    let lm = model.run(params: minus, inputs: inputs, targets: targets, batch: B, h0: h0, c0: c0, masks: masks, backward: false).loss
+                    let numeric = (lp - lm) / (2 * eps)
+                    let analytic = result.gradient[i]
+                    // Central differences carry about 1e-11 absolute error here, so
+                    // gradients below 1e-5 are compared against that floor.
+                    let rel = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-5)
+                    if rel > worst { worst = rel; worstName = "\(view.name)[\(i - view.offset)] numeric \(numeric) analytic \(analytic)" }
+                }
+            }
+            XCTAssertLessThan(worst, 1e-5, "\(c): worst relative error at \(worstName)")
+            // Some gradient must be non-trivial, else the check proves nothing.
+            XCTAssertGreaterThan(result.gradient.map(abs).max()!, 1e-3)
+        }
+    }
+
+    func testFastNetworkMatchesReference() {
+        for c in Self.cases {
+            for (H, V) in [(4, 5), (37, 23)] {
+                let B = 3, T = 4
+                let config = ModelConfig(cell: c.cell, rnnSize: H, numLayers: c.layers, embeddingSize: c.embedding,
+                                         dropout: c.dropout, vocabSize: V)
+                let layout = ParamLayout(config)
+                var rng = RNG(seed: 11)
+                let params = (0..<layout.total).map { _ in Float(rng.uniform() - 0.5) * 0.8 }
+                let inputs = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+                let targets = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+                let net = Network(config: config, batch: B, seqLength: T)
+                for k in 0..<c.layers {
+                    net.stateH[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
+                    net.stateC[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
+                }
+                let h0 = net.stateH.map { $0.map(Double.init) }
+                let c0 = net.stateC.map { $0.map(Double.init) }
+                var grads = [Float](repeating: 0, count: layout.total)
+                var dropRng = RNG(seed: 5)
+                let loss = params.withUnsafeBufferPointer { p in
+                    inputs.withUnsafeBufferPointer { x in
+                        targets.withUnsafeBufferPointer { y in
+                            net.forward(params: p.baseAddress!, inputs: x.baseAddress!, targets: y.baseAddress!,
+                                        training: true, rng: &dropRng)
+                        }
+                    }
+                }
+                params.withUnsafeBufferPointer { p in
+                    grads.withUnsafeMutableBufferPointer { g in net.backward(params: p.baseAddress!, grads: g.baseAddress!) }
+                }
+                let masks = c.dropout > 0 ? (0..<c.layers).map { net.dropoutMask(layer: $0)!.map(Double.init) } : nil
+                if c.dropout > 0 {
+                    let zeros = masks!.flatMap { $0 }.filter { $0 == 0 }.count
+                    XCTAssertGreaterThan(zeros, 0, "dropout should drop something")
+                }
+                let ref = ReferenceModel<Double>(config: config).run(
+                    params: params.map(Double.init), inputs: inputs.map(Int.init), targets: targets.map(Int.init),
+                    batch: B, h0: h0, c0: c0, masks: masks)
+                XCTAssertEqual(loss, ref.loss, accuracy: 1e-5 * abs(ref.loss), "\(c) H=\(H): loss")
+                let scale = ref.gradient.map(abs).max()!
+                var worst = 0.0
+                for i in 0..<layout.total {
+                    let err = abs(Double(grads[i]) - ref.gradient[i]) / max(abs(ref.gradient[i]), scale * 1e-2)
+                    worst = max(worst, err)
+                }
+                XCTAssertLessThan(worst, 1e-5 * 10, "\(c) H=\(H): gradient relative error")
+                for k in 0..<c.layers {
+                    for i in 0..<(B * H) {
+                        XCTAssertEqual(Double(net.stateH[k][i]), ref.finalH[k][i], accuracy: 1e-5)
+                        if c.cell == .lstm { XCTAssertEqual(Double(net.stateC[k][i]), ref.finalC[k][i], accuracy: 1e-5) }
+                    }
+                }
+            }
+        }
+    }
+
+    func testSequenceInTwoChunksEqualsWhole() {
+        for cell in CellKind.allCases {
+            let V = 7, H = 20, B = 2, T = 6
+            let config = ModelConfig(cell: cell, rnnSize: H, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: V)
+            let layout = ParamLayout(config)
+            var rng = RNG(seed: 3)
+            let params = initialParameters(layout, rng: &rng)
+            // Time-major tokens for the whole sequence.
+            let inputs = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+            let targets = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+            let whole = Network(config: config, batch: B, seqLength: T)
+            let half = Network(config: config, batch: B, seqLength: T / 2)
+            var r = RNG(seed: 1)
+            let lossWhole = whole.forward(params: params, inputs: inputs, targets: targets, training: false, rng: &r)
+            let logitsWhole = whole.copyLogits()
+            let n = (T / 2) * B
+            let l1 = half.forward(params: params, inputs: Array(inputs[0..<n]), targets: Array(targets[0..<n]), training: false, rng: &r)
+            let logits1 = half.copyLogits()
+            let l2 = half.forward(params: params, inputs: Array(inputs[n...]), targets: Array(targets[n...]), training: false, rng: &r)
+            let logits2 = half.copyLogits()
+            XCTAssertEqual(lossWhole, (l1 + l2) / 2, accuracy: 1e-6, "\(cell)")
+            let chunked = logits1 + logits2
+            for i in 0..<logitsWhole.count { XCTAssertEqual(logitsWhole[i], chunked[i], accuracy: 1e-5, "\(cell) logit \(i)") }
+            // BLAS may round differently for a different row count: 1e-6, not bitwise.
+            for k in 0..<2 {
+                for i in 0..<(B * H) { XCTAssertEqual(whole.stateH[k][i], half.stateH[k][i], accuracy: 1e-6, "\(cell): final state") }
+            }
+        }
+    }
+
+    func testSimdMathMatchesLibm() {
+        var worstExp: Float = 0, worstTanh: Float = 0, worstSig: Float = 0
+        var rng = RNG(seed: 9)
+        for _ in 0..<20000 {
+            var v = F16x()
+            for k in 0..<16 { v[k] = Float(rng.uniform() * 40 - 20) * (rng.uniform() < 0.2 ? 0.001 : 1) }
+            let e = simdExp(v), t = simdTanh(v), s = simdSigmoid(v)
+            for k in 0..<16 {
+                worstExp = max(worstExp, abs(e[k] - expf(v[k])) / expf(v[k]))
+                let tr = tanhf(v[k])
+                if tr != 0 { worstTanh = max(worstTanh, abs(t[k] - tr) / abs(tr)) }
+                worstSig = max(worstSig, abs(s[k] - scalarSigmoid(v[k])) / scalarSigmoid(v[k]))
+            }
+        }
+        // Bounds in units of Float's epsilon (1.19e-7).
+        XCTAssertLessThan(worstExp, 4 * Float.ulpOfOne, "exp")
+        XCTAssertLessThan(worstTanh, 8 * Float.ulpOfOne, "tanh")
+        XCTAssertLessThan(worstSig, 8 * Float.ulpOfOne, "sigmoid")
+    }
+}
+
+extension Network {
+    /// Convenience for tests: arrays instead of pointers.
+    func forward(params: [Float], inputs: [Int32], targets: [Int32], training: Bool, rng: inout RNG) -> Double {
+        params.withUnsafeBufferPointer { p in
+            inputs.withUnsafeBufferPointer { x in
+                targets.withUnsafeBufferPointer { y in
+                    forward(params: p.baseAddress!, inputs: x.baseAddress!, targets: y.baseAddress!, training: training, rng: &rng)
+                }
+            }
+        }
+    }
+}
