@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CharRNN", targets: ["CharRNN"]),
         .executable(name: "rnn-vocab", targets: ["rnn-vocab"]),
         .executable(name: "rnn-encode", targets: ["rnn-encode"]),
+        .executable(name: "rnn-train", targets: ["rnn-train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,7 @@ let package = Package(
         ),
         .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
         .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
+        .executableTarget(name: "rnn-train", dependencies: ["CharRNN", "CSupport"], path: "Sources/rnn-train"),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"], path: "Tests/CharRNNTests"),
     ],
     // Swift 5 mode: the numerical code shares buffers across threads by design.

@@ -122,6 +122,17 @@ public final class GzipSource: ByteSource {
             switch rc {
             case Z_STREAM_END:
                 ended = true
+                // Read ahead once when the stream ended exactly at the end of
+                // a read, so that `hasTrailingInput` sees data after it.
+                if stream.avail_in == 0 && !inputEnded {
+                    let n = try source.read(into: input)
+                    if n == 0 {
+                        inputEnded = true
+                    } else {
+                        stream.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        stream.avail_in = UInt32(n)
+                    }
+                }
                 return produced
             case Z_OK:
                 if produced > 0 && (stream.avail_out == 0 || stream.avail_in == 0) { return produced }

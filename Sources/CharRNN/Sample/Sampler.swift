@@ -1,0 +1,161 @@
+// Generation one character at a time (batch 1): state and buffers are kept
+// between characters, the input projection of a one-hot input is a row
+// copy, and each matrix-vector product is one GEMV.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class Sampler {
+    public let config: ModelConfig
+    let layout: ParamLayout
+    let params: FloatBuffer
+    let H: Int, GH: Int, V: Int, L: Int
+    let weightT: FloatBuffer          // (V, GH) layer-0 W_ih transposed, one-hot only
+    var h: [FloatBuffer]              // per layer (H)
+    var c: [FloatBuffer]              // per layer (H), LSTM
+    let pre: FloatBuffer              // (GH) input part
+    let rec: FloatBuffer              // (GH) recurrent part
+    let logits: FloatBuffer           // (V)
+    let probs: FloatBuffer            // (V)
+
+    public init(config: ModelConfig, params p: [Float]) {
+        self.config = config
+        layout = ParamLayout(config)
+        let H = config.rnnSize, GH = config.cell.gates * config.rnnSize
+        let V = config.vocabSize, L = config.numLayers
+        self.H = H; self.GH = GH; self.V = V; self.L = L
+        let block = FloatBuffer(p.count)
+        p.withUnsafeBufferPointer { block.pointer.update(from: $0.baseAddress!, count: p.count) }
+        params = block
+        let embedding = config.embeddingSize > 0
+        weightT = FloatBuffer(embedding ? 0 : V * GH)
+        h = (0..<L).map { _ in FloatBuffer(H) }
+        c = (0..<L).map { _ in FloatBuffer(H) }
+        pre = FloatBuffer(GH)
+        rec = FloatBuffer(GH)
+        logits = FloatBuffer(V)
+        probs = FloatBuffer(V)
+        if !embedding {
+            let w = params.pointer + layout.layers[0].weightIH
+            let wt = weightT.pointer
+            for j in 0..<GH { for v in 0..<V { wt[v * GH + j] = w[j * V + v] } }
+        }
+    }
+
+    /// Zeroes the hidden state (a fresh sample).
+    public func reset() {
+        for k in 0..<L {
+            h[k].pointer.update(repeating: 0, count: H)
+            c[k].pointer.update(repeating: 0, count: H)
+        }
+    }
+
+    /// Feeds one token; returns the logits for the next one (V values,
+    /// valid until the next call).
+    @discardableResult
+    public func step(token: Int) -> UnsafeMutableBufferPointer<Float> {
+        let p = params.pointer
+        let pre = self.pre.pointer, rec = self.rec.pointer
+        for k in 0..<L {
+            let lay = layout.layers[k]
+            let In = config.inputSize(layer: k)
+            // pre = W_ih x + b_ih
+            (pre).update(from: p + lay.biasIH, count: GH)
+            if k == 0 {
+                if let enc = layout.encoder {
+                    gemv(m: GH, n: In, a: p + lay.weightIH, lda: In, x: p + enc + token * In, beta: 1, y: pre)
+                } else {
+                    let row = weightT.pointer + token * GH
+                    for j in 0..<GH { pre[j] += row[j] }
+                }
+            } else {
+                gemv(m: GH, n: In, a: p + lay.weightIH, lda: In, x: h[k - 1].pointer, beta: 1, y: pre)
+            }
+            // rec = W_hh h + b_hh
+            rec.update(from: p + lay.biasHH, count: GH)
+            gemv(m: GH, n: H, a: p + lay.weightHH, lda: H, x: h[k].pointer, beta: 1, y: rec)
+            let hk = h[k].pointer, ck = c[k].pointer
+            var j = 0
+            while j < H {
+                let n = min(16, H - j)
+                switch config.cell {
+                case .lstm:
+                    let i = simdSigmoid(loadN(pre + j, n) + loadN(rec + j, n))
+                    let f = simdSigmoid(loadN(pre + H + j, n) + loadN(rec + H + j, n))
+                    let g = simdTanh(loadN(pre + 2 * H + j, n) + loadN(rec + 2 * H + j, n))
+                    let o = simdSigmoid(loadN(pre + 3 * H + j, n) + loadN(rec + 3 * H + j, n))
+                    let cn = f * loadN(ck + j, n) + i * g
+                    storeN(cn, ck + j, n)
+                    storeN(o * simdTanh(cn), hk + j, n)
+                case .gru:
+                    let r = simdSigmoid(loadN(pre + j, n) + loadN(rec + j, n))
+                    let z = simdSigmoid(loadN(pre + H + j, n) + loadN(rec + H + j, n))
+                    let nn = simdTanh(loadN(pre + 2 * H + j, n) + r * loadN(rec + 2 * H + j, n))
+                    storeN((1 - z) * nn + z * loadN(hk + j, n), hk + j, n)
+                case .rnn:
+                    storeN(simdTanh(loadN(pre + j, n) + loadN(rec + j, n)), hk + j, n)
+                }
+                j += n
+            }
+        }
+        logits.pointer.update(from: p + layout.decoderBias, count: V)
+        gemv(m: V, n: H, a: p + layout.decoderWeight, lda: H, x: h[L - 1].pointer, beta: 1, y: logits.pointer)
+        return UnsafeMutableBufferPointer(start: logits.pointer, count: V)
+    }
+
+    /// The hidden state of layer k (tests).
+    public func hidden(layer k: Int) -> [Float] { Array(UnsafeBufferPointer(start: h[k].pointer, count: H)) }
+}
+
+/// Draws an index from softmax(logits / temperature), optionally keeping
+/// only the `topK` most likely, or the smallest set whose probability
+/// reaches `topP`. Uses one uniform draw from `rng`.
+public func sampleCategorical(_ logits: UnsafeMutableBufferPointer<Float>, temperature: Double, rng: inout RNG,
+                              topK: Int? = nil, topP: Double? = nil) -> Int {
+    let n = logits.count
+    var mx = -Float.infinity
+    for v in 0..<n { mx = max(mx, logits[v]) }
+    let invT = Float(1 / temperature)
+    var probs = [Double](repeating: 0, count: n)
+    var sum = 0.0
+    for v in 0..<n {
+        let e = Double(expf((logits[v] - mx) * invT))
+        probs[v] = e
+        sum += e
+    }
+    if topK != nil || topP != nil {
+        let order = (0..<n).sorted { probs[$0] > probs[$1] || (probs[$0] == probs[$1] && $0 < $1) }
+        var keep = n
+        if let topK { keep = min(keep, max(1, topK)) }
+        if let topP {
+            var acc = 0.0
+            var count = 0
+            for idx in order {
+                acc += probs[idx] / sum
+                count += 1
+                if acc >= topP { break }
+            }
+            keep = min(keep, max(1, count))
+        }
+        var kept = [Double](repeating: 0, count: n)
+        sum = 0
+        for idx in order.prefix(keep) { kept[idx] = probs[idx]; sum += probs[idx] }
+        probs = kept
+    }
+    let u = rng.uniform() * sum
+    var acc = 0.0
+    var last = 0
+    for v in 0..<n where probs[v] > 0 {
+        acc += probs[v]
+        last = v
+        if u < acc { return v }
+    }
+    return last
+}
+
+/// The most likely index (ties: the lowest).
+public func argmax(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
+    var best = 0
+    for v in 1..<logits.count where logits[v] > logits[best] { best = v }
+    return best
+}

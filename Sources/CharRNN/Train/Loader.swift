@@ -1,0 +1,53 @@
+// char-rnn's minibatch loader: the tokens truncated to a multiple of
+// batch×seq, targets shifted by one (the last wrapping to the first),
+// laid out as `batch` parallel streams; minibatch i is columns
+// [i·seq, (i+1)·seq) of every stream. Split into train/val/test batches.
+
+public struct Loader {
+    public let tokens: TokenIDs
+    public let batch: Int
+    public let seqLength: Int
+    public let length: Int          // tokens used (multiple of batch·seq)
+    public let streamLength: Int    // length / batch
+    public let batches: Int
+    public let ntrain: Int
+    public let nval: Int
+    public let ntest: Int
+
+    public init(tokens: Tensor, batch: Int, seqLength: Int, trainFrac: Double, valFrac: Double, name: String) throws {
+        self.tokens = TokenIDs(tokens)
+        self.batch = batch
+        self.seqLength = seqLength
+        let per = batch * seqLength
+        let total = tokens.count
+        batches = total / per
+        length = batches * per
+        streamLength = length / batch
+        let train = Int((Double(batches) * trainFrac).rounded(.down))
+        ntrain = train
+        if trainFrac + valFrac >= 1 {
+            nval = batches - train
+        } else {
+            nval = Int((Double(batches) * valFrac).rounded(.down))
+        }
+        ntest = batches - ntrain - nval
+        if ntrain < 1 || nval < 1 {
+            let need = Int((Double(per) * max(1 / max(trainFrac, 1e-9), 1 / max(valFrac, 1e-9))).rounded(.up))
+            throw CharRNNError("\(name) has \(total) characters: too few for one train and one validation minibatch of \(batch)×\(seqLength) (\(batches) minibatches; train \(ntrain), val \(nval))",
+                               hint: "use a smaller --batch-size or --seq-length (this split needs about \(need) characters), or more text")
+        }
+    }
+
+    /// Fills time-major inputs and targets (index t·batch + b) of minibatch i.
+    public func fill(batch i: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        for b in 0..<batch {
+            let base = b * streamLength + i * seqLength
+            for t in 0..<seqLength {
+                let p = base + t
+                inputs[t * batch + b] = Int32(tokens[p])
+                // Target: the next token; the very last wraps to the first.
+                targets[t * batch + b] = Int32(p + 1 < length ? tokens[p + 1] : tokens[0])
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+// rnn-train: train a character-level LSTM/GRU/RNN on a tokens file and
+// write checkpoints (char-rnn's train.lua).
+import ArgumentParser
+import CharRNN
+import CSupport
+
+struct RnnTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnn-train",
+        abstract: "Train a character-level language model and write checkpoints.",
+        discussion: """
+            Reads a tokens file from rnn-encode (stdin when TOKENS is - or absent), or \
+            DIR/input.txt with --data-dir, and writes checkpoints \
+            lm_<savefile>_epoch<E.EE>_<VALLOSS>.ckpt into the checkpoint folder. \
+            Ctrl-C finishes the step, saves, and tells you how to --resume. See rnn-train(1).
+            """)
+
+    @Argument(help: "Tokens file from rnn-encode (- or none: stdin).")
+    var tokens: String?
+
+    // Model.
+    @Option(help: "Cell type: lstm, gru or rnn (default lstm).") var model: String?
+    @Option(help: "Hidden units per layer (default 128).") var rnnSize: Int?
+    @Option(help: "Number of layers (default 2).") var numLayers: Int?
+    @Option(help: "0: one-hot input as char-rnn; >0: a learned embedding of this size (default 0).") var embeddingSize: Int?
+    @Option(help: "Dropout on each layer's output, 0 to <1 (default 0).") var dropout: Double?
+
+    // Optimisation.
+    @Option(help: "rmsprop or adam (default rmsprop).") var optimizer: String?
+    @Option(help: "Learning rate (default 2e-3).") var learningRate: Double?
+    @Option(help: "Multiply the learning rate by this each epoch after --learning-rate-decay-after (default 0.97).") var learningRateDecay: Double?
+    @Option(help: "Epochs before the learning rate starts to decay (default 10).") var learningRateDecayAfter: Double?
+    @Option(help: "RMSprop decay rate (default 0.95).") var decayRate: Double?
+    @Option(help: "Clip each gradient element to ±this (default 5).") var gradClip: Double?
+    @Option(help: "Characters per sequence: steps of back-propagation through time (default 50).") var seqLength: Int?
+    @Option(help: "Parallel sequences per minibatch (default 50).") var batchSize: Int?
+    @Option(help: "Epochs to train (default 50).") var maxEpochs: Double?
+    @Option(help: "Stop after this many iterations in total.") var maxIterations: Int?
+    @Option(help: "Stop cleanly after this many seconds of this run, saving a checkpoint.") var maxSeconds: Double?
+
+    // Data.
+    @Option(help: "Share of minibatches for training (default 0.95).") var trainFrac: Double?
+    @Option(help: "Share of minibatches for validation (default 0.05).") var valFrac: Double?
+    @Option(help: "Train on DIR/input.txt, caching its encoding as DIR/input.tokens.") var dataDir: String?
+
+    // Bookkeeping.
+    @Option(name: [.customShort("o"), .customLong("checkpoint-dir")], help: "Folder for checkpoints (default cv).") var checkpointDir: String?
+    @Option(help: "Name inside checkpoint file names (default: the model, e.g. lstm).") var savefile: String?
+    @Option(help: "Validate and save a checkpoint every N iterations (default 1000).") var evalValEvery: Int?
+    @Option(help: "Report the training loss every N iterations (default 1).") var printEvery: Int?
+    @Option(help: "Keep only the best N checkpoints by val loss, plus the latest.") var keep: Int?
+    @Option(help: "Random seed (default 123).") var seed: UInt64?
+    @Option(help: "Write JSON lines of metrics to FILE (- for stdout).") var metrics: String?
+    @Option(help: "Print a short sample on stderr every N iterations.") var sampleEvery: Int?
+    @Option(help: "Length of those samples (default 200).") var sampleLength: Int = 200
+
+    // Starting points.
+    @Option(help: "Start from this checkpoint's weights with a new optimiser.") var initFrom: String?
+    @Option(help: "Continue this checkpoint's run exactly (weights, optimiser, position, RNG).") var resume: String?
+
+    @Option(help: "Compute device: cpu.") var device: String = "cpu"
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if let m = model, CellKind(rawValue: m) == nil { throw ValidationError("--model must be lstm, gru or rnn (got '\(m)').") }
+        if let o = optimizer, OptimizerKind(rawValue: o) == nil { throw ValidationError("--optimizer must be rmsprop or adam (got '\(o)').") }
+        for (name, v) in [("--rnn-size", rnnSize), ("--num-layers", numLayers), ("--seq-length", seqLength), ("--batch-size", batchSize),
+                          ("--eval-val-every", evalValEvery), ("--print-every", printEvery), ("--max-iterations", maxIterations),
+                          ("--keep", keep), ("--sample-every", sampleEvery)] {
+            if let v, v < 1 { throw ValidationError("\(name) must be at least 1 (got \(v)).") }
+        }
+        if let e = embeddingSize, e < 0 { throw ValidationError("--embedding-size must be 0 or more (got \(e)).") }
+        if let d = dropout, !(d >= 0 && d < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(d)).") }
+        if let v = learningRate, !(v > 0 && v.isFinite) { throw ValidationError("--learning-rate must be a positive number (got \(v)).") }
+        if let v = learningRateDecay, !(v > 0 && v <= 1) { throw ValidationError("--learning-rate-decay must be in (0, 1] (got \(v)).") }
+        if let v = learningRateDecayAfter, !(v >= 0 && v.isFinite) { throw ValidationError("--learning-rate-decay-after must be 0 or more.") }
+        if let v = decayRate, !(v > 0 && v < 1) { throw ValidationError("--decay-rate must be in (0, 1) (got \(v)).") }
+        if let v = gradClip, !(v > 0 && v.isFinite) { throw ValidationError("--grad-clip must be a positive number (got \(v)).") }
+        if let v = maxEpochs, !(v > 0 && v.isFinite) { throw ValidationError("--max-epochs must be a positive number (got \(v)).") }
+        if let v = maxSeconds, !(v > 0) { throw ValidationError("--max-seconds must be positive (got \(v)).") }
+        if let v = trainFrac, !(v > 0 && v <= 1) { throw ValidationError("--train-frac must be in (0, 1] (got \(v)).") }
+        if let v = valFrac, !(v > 0 && v < 1) { throw ValidationError("--val-frac must be in (0, 1) (got \(v)).") }
+        if (trainFrac ?? 0.95) + (valFrac ?? 0.05) > 1 + 1e-9 { throw ValidationError("--train-frac plus --val-frac must be at most 1.") }
+        if sampleLength < 1 { throw ValidationError("--sample-length must be at least 1.") }
+        if initFrom != nil && resume != nil { throw ValidationError("give --init-from or --resume, not both.") }
+        if dataDir != nil && tokens != nil { throw ValidationError("give a tokens file or --data-dir, not both.") }
+        if let s = savefile, s.isEmpty || s.contains("/") { throw ValidationError("--savefile must be a plain name (got '\(s)').") }
+        if device != "cpu" { throw ValidationError("--device \(device) is not available: this build trains on the cpu only.") }
+    }
+
+    func run() throws {
+        common.apply(tool: "rnn-train")
+        let reporter = ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
+        defer { reporter.finish() }
+
+        // Data.
+        let (data, dataName) = try loadTokens(reporter: reporter)
+        var opts = TrainOptions()
+        var config: ModelConfig
+        var startParams: [Float]? = nil
+        var resumeFrom: Checkpoint? = nil
+
+        if let path = resume ?? initFrom {
+            let ckpt = try Checkpoint.load(path: path)
+            try checkVocab(ckpt.vocab, data.vocab, checkpoint: path, data: dataName)
+            config = ckpt.config
+            for (flag, given) in [("--model", model != nil), ("--rnn-size", rnnSize != nil), ("--num-layers", numLayers != nil),
+                                  ("--embedding-size", embeddingSize != nil)] where given {
+                throw CharRNNError("\(flag) cannot change the model of \(path)", hint: "drop \(flag); the checkpoint fixes the model's shape")
+            }
+            if let d = dropout { config.dropout = d }
+            if resume != nil {
+                opts = ckpt.options
+                if let b = batchSize, b != opts.batchSize { throw CharRNNError("--batch-size cannot change on --resume (the run used \(opts.batchSize))", hint: "drop --batch-size, or use --init-from to start a new run from these weights") }
+                if let s = seqLength, s != opts.seqLength { throw CharRNNError("--seq-length cannot change on --resume (the run used \(opts.seqLength))", hint: "drop --seq-length, or use --init-from") }
+                if let f = trainFrac, f != opts.trainFrac { throw CharRNNError("--train-frac cannot change on --resume", hint: "drop it, or use --init-from") }
+                if let f = valFrac, f != opts.valFrac { throw CharRNNError("--val-frac cannot change on --resume", hint: "drop it, or use --init-from") }
+                if let o = optimizer, o != opts.optimizer.rawValue { throw CharRNNError("--optimizer cannot change on --resume", hint: "drop it, or use --init-from") }
+                if ckpt.optimizer == nil { throw CharRNNError("\(path) has no optimiser state (it was stripped)", hint: "use --init-from to start a new run from its weights") }
+                resumeFrom = ckpt
+            } else {
+                startParams = ckpt.params
+            }
+        } else {
+            config = ModelConfig(cell: CellKind(rawValue: model ?? "lstm")!, rnnSize: rnnSize ?? 128, numLayers: numLayers ?? 2,
+                                 embeddingSize: embeddingSize ?? 0, dropout: dropout ?? 0, vocabSize: data.vocab.count)
+        }
+        applyOptions(to: &opts, cell: config.cell)
+        if resume == nil { opts.savefile = savefile ?? config.cell.rawValue }
+
+        let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
+                                  params: startParams, resume: resumeFrom, reporter: reporter)
+        if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
+        if let r = resumeFrom, let lr = learningRate, lr != r.progress.learningRate { trainer.progress.learningRate = lr }
+        let loader = trainer.loader
+        reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
+        reporter.info("model: \(config.description), dropout \(config.dropout), \(ParamLayout(config).total) parameters")
+        reporter.info("data: \(loader.batches) minibatches of \(opts.batchSize)×\(opts.seqLength): train \(loader.ntrain), val \(loader.nval), test \(loader.ntest)")
+        if let r = resumeFrom { reporter.info("resuming at iteration \(r.progress.iteration) (epoch \(fixed(r.progress.epoch, 2)))") }
+        reporter.info("training for \(trainer.totalIterations) iterations, checkpoints in \(opts.checkpointDir)/")
+
+        charrnn_install_stop_handlers()
+        let outcome = try trainer.run()
+        reporter.finish()
+        let last = trainer.lastCheckpoint ?? "(none)"
+        switch outcome {
+        case .finished:
+            reporter.info("done: \(trainer.progress.iteration) iterations; best val_loss \(trainer.progress.bestValLoss.map { fixed($0, 4) } ?? "?"); last checkpoint \(last)")
+        case .timeBudget:
+            reporter.info("stopped after --max-seconds at iteration \(trainer.progress.iteration); continue with: rnn-train --resume \(last) \(tokensArgument)")
+        case .interrupted(let signal):
+            printError("rnn-train: interrupted at iteration \(trainer.progress.iteration); saved \(last); continue with: rnn-train --resume \(last) \(tokensArgument)")
+            throw ExitCode(128 + signal)
+        case .diverged(let why):
+            throw CharRNNError("training stopped: \(why); the best checkpoint so far is kept\(trainer.lastCheckpoint.map { " (last saved \($0))" } ?? "")",
+                               hint: "try a lower --learning-rate (e.g. \(shortNumber(trainer.options.learningRate / 2))) or --grad-clip")
+        }
+    }
+
+    var tokensArgument: String {
+        if let dataDir { return "--data-dir \(dataDir)" }
+        return tokens ?? "-"
+    }
+
+    func applyOptions(to o: inout TrainOptions, cell: CellKind) {
+        if let v = optimizer { o.optimizer = OptimizerKind(rawValue: v)! }
+        if let v = learningRate { o.learningRate = v }
+        if let v = learningRateDecay { o.learningRateDecay = v }
+        if let v = learningRateDecayAfter { o.learningRateDecayAfter = v }
+        if let v = decayRate { o.decayRate = v }
+        if let v = gradClip { o.gradClip = v }
+        if let v = seqLength { o.seqLength = v }
+        if let v = batchSize { o.batchSize = v }
+        if let v = maxEpochs { o.maxEpochs = v }
+        if let v = maxIterations { o.maxIterations = v }
+        o.maxSeconds = maxSeconds
+        if let v = trainFrac { o.trainFrac = v }
+        if let v = valFrac { o.valFrac = v }
+        if let v = checkpointDir { o.checkpointDir = v }
+        if let v = savefile { o.savefile = v }
+        if let v = evalValEvery { o.evalValEvery = v }
+        if let v = printEvery { o.printEvery = v }
+        if let v = keep { o.keep = v }
+        if let v = seed { o.seed = v }
+        o.threads = common.threadCount
+    }
+
+    func openMetrics() throws -> ByteSink? {
+        guard let metrics else { return nil }
+        if metrics == "-" { return FileSink.standardOutput() }
+        let fd = open(metrics, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { throw CharRNNError("cannot open \(metrics) for metrics", hint: "check the path") }
+        return FileSink(fd: fd, name: metrics)
+    }
+
+    func loadTokens(reporter: ConsoleTrainReporter) throws -> (TokensFile, String) {
+        guard let dataDir else {
+            return (try TokensFile.read(path: tokens), tokens.flatMap { $0 == "-" ? nil : $0 } ?? "stdin")
+        }
+        let text = dataDir + "/input.txt", cache = dataDir + "/input.tokens"
+        let textTime = modificationTime(text)
+        guard textTime != nil else {
+            throw CharRNNError("\(text): no such file", hint: "put the corpus at \(text) (see data/README.md)")
+        }
+        if let cacheTime = modificationTime(cache), cacheTime >= textTime! {
+            return (try TokensFile.read(path: cache), cache)
+        }
+        reporter.info("encoding \(text) into \(cache)")
+        let bytes = try FileSource.open(text).readAll()
+        let file = try bytes.withUnsafeBufferPointer { buf -> TokensFile in
+            let vocab = try Vocab.build(from: buf, unit: .char, name: text)
+            return TokensFile(vocab: vocab, tokens: try TokenCodec(vocab: vocab).encode(buf, name: text, unknown: .error))
+        }
+        try file.tensorFile.write(toPath: cache)
+        return (file, text)
+    }
+}
+
+func modificationTime(_ path: String) -> Double? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+}
+
+/// The checkpoint's vocab must equal the data's (ids and symbols).
+func checkVocab(_ a: Vocab, _ b: Vocab, checkpoint: String, data: String) throws {
+    if a.unit == b.unit && a.symbols == b.symbols { return }
+    if a.unit != b.unit {
+        throw CharRNNError("\(checkpoint) models \(a.unit == .byte ? "bytes" : "characters") but \(data) is encoded as \(b.unit == .byte ? "bytes" : "characters")",
+                           hint: "encode the data the same way (rnn-encode --vocab with 'rnn-ckpt vocab' output)")
+    }
+    let onlyCkpt = Set(a.symbols).subtracting(b.symbols).sorted().prefix(5).map { a.describe($0) }
+    let onlyData = Set(b.symbols).subtracting(a.symbols).sorted().prefix(5).map { b.describe($0) }
+    var parts: [String] = []
+    if !onlyData.isEmpty { parts.append("only in the data: " + onlyData.joined(separator: ", ")) }
+    if !onlyCkpt.isEmpty { parts.append("only in the checkpoint: " + onlyCkpt.joined(separator: ", ")) }
+    if parts.isEmpty { parts.append("same symbols in a different order") }
+    throw CharRNNError("the vocabulary of \(data) differs from \(checkpoint)'s (\(parts.joined(separator: "; ")))",
+                       hint: "encode the data with the checkpoint's vocab: rnn-encode --vocab <(rnn-ckpt vocab CKPT) --unknown skip")
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+Tool.main(RnnTrain.self, name: "rnn-train")
