@@ -8,7 +8,7 @@ SWIFT      ?= swift
 # For a portable binary: make build TARGET_CPU=x86-64-v3
 SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
 BIN        := .build/release
-TOOLS      := rnn-vocab rnn-encode
+TOOLS      := rnn-vocab rnn-encode rnn-train
 MAN1       := $(wildcard man/*.1)
 MAN5       := $(wildcard man/*.5)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,6 +35,7 @@ unit-test:
 
 e2e-test: build
 	bash Tests/e2e/cli.sh $(BIN)
+	bash Tests/e2e/train.sh $(BIN)
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)

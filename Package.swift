@@ -34,7 +34,8 @@ let package = Package(
         .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
         .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
         .executableTarget(name: "rnn-train", dependencies: ["CharRNN", "CSupport"], path: "Sources/rnn-train"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"], path: "Tests/CharRNNTests"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"], path: "Tests/CharRNNTests",
+                    exclude: ["Fixtures"]),
     ],
     // Swift 5 mode: the numerical code shares buffers across threads by design.
     swiftLanguageModes: [.v5]
