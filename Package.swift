@@ -21,8 +21,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
-        // Small C helpers: CPU feature detection, signal-safe flags.
-        .target(name: "CSupport", path: "Sources/CSupport"),
+        // Small C helpers: CPU features, signal flags, and the vectorised element-wise kernels.
+        .target(name: "CSupport", path: "Sources/CSupport",
+                // sqrtf without errno lets the optimiser loops vectorise.
+                cSettings: [.unsafeFlags(["-fno-math-errno"])]),
         .target(
             name: "CharRNN",
             dependencies: [
@@ -34,7 +36,7 @@ let package = Package(
         .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
         .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
         .executableTarget(name: "rnn-train", dependencies: ["CharRNN", "CSupport"], path: "Sources/rnn-train"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"], path: "Tests/CharRNNTests",
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "CSupport"], path: "Tests/CharRNNTests",
                     exclude: ["Fixtures"]),
     ],
     // Swift 5 mode: the numerical code shares buffers across threads by design.

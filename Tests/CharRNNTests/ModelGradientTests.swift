@@ -2,6 +2,7 @@
 // Double), and the fast Float network against the reference.
 import XCTest
 import CharRNN
+import CSupport
 
 final class ModelGradientTests: XCTestCase {
     struct Case {
@@ -166,6 +167,23 @@ final class ModelGradientTests: XCTestCase {
                 worstSig = max(worstSig, abs(s[k] - scalarSigmoid(v[k])) / scalarSigmoid(v[k]))
             }
         }
+        // The C kernels' versions, over the same kind of inputs.
+        var xs = (0..<100_000).map { _ in Float(rng.uniform() * 40 - 20) * (rng.uniform() < 0.2 ? 0.001 : 1) }
+        xs += [0, -0, 1e-30, -1e-30, 87, -87, 100, -100]
+        var ce = [Float](repeating: 0, count: xs.count), ct = ce, cs = ce
+        charrnn_vexp(xs, &ce, xs.count)
+        charrnn_vtanh(xs, &ct, xs.count)
+        charrnn_vsigmoid(xs, &cs, xs.count)
+        var worstC: (Float, Float, Float) = (0, 0, 0)
+        for (i, x) in xs.enumerated() {
+            let e = expf(min(x, 88)), t = tanhf(x), s = scalarSigmoid(x)
+            if e > 1e-37 { worstC.0 = max(worstC.0, abs(ce[i] - e) / e) }
+            if t != 0 { worstC.1 = max(worstC.1, abs(ct[i] - t) / abs(t)) } else { XCTAssertEqual(ct[i], 0) }
+            if s > 1e-37 { worstC.2 = max(worstC.2, abs(cs[i] - s) / s) }
+        }
+        XCTAssertLessThan(worstC.0, 4 * Float.ulpOfOne, "C exp")
+        XCTAssertLessThan(worstC.1, 8 * Float.ulpOfOne, "C tanh")
+        XCTAssertLessThan(worstC.2, 8 * Float.ulpOfOne, "C sigmoid")
         // Bounds in units of Float's epsilon (1.19e-7).
         XCTAssertLessThan(worstExp, 4 * Float.ulpOfOne, "exp")
         XCTAssertLessThan(worstTanh, 8 * Float.ulpOfOne, "tanh")

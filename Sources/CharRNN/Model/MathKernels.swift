@@ -117,3 +117,16 @@ public func gemv(m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda:
                  x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
 }
+
+/// Calls `body(j, n)` for 16-wide chunks of 0..<count, then once for the
+/// tail (n < 16). Inlined, the full chunks see n == 16 as a constant, so
+/// their loads and stores are plain vector moves.
+@inline(__always)
+public func forEachChunk(_ count: Int, _ body: (Int, Int) -> Void) {
+    var j = 0
+    while j + 16 <= count {
+        body(j, 16)
+        j += 16
+    }
+    if j < count { body(j, count - j) }
+}

@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSupport
 
 /// A buffer of Floats allocated once and freed with its owner.
 final class FloatBuffer {
@@ -53,6 +54,7 @@ public final class Network {
     let embedded: FloatBuffer     // (N, E)
     let logits: FloatBuffer       // (N, V): logits, then d loss / d logits
     let weightT: FloatBuffer      // (V, GH): layer-0 W_ih transposed (one-hot)
+    let biasSum: FloatBuffer      // (GH): the input-side bias of the current layer
     var tokens: [Int32]           // (N) inputs of the last forward
     var usedDropout = false
 
@@ -89,6 +91,7 @@ public final class Network {
         embedded = FloatBuffer(N * config.embeddingSize)
         logits = FloatBuffer(N * V)
         weightT = FloatBuffer(config.embeddingSize > 0 ? 0 : V * GH)
+        biasSum = FloatBuffer(GH)
         tokens = [Int32](repeating: 0, count: N)
         dPre = FloatBuffer(N * GH)
         dPreHH = FloatBuffer(gru ? N * GH : 0)
@@ -139,25 +142,20 @@ public final class Network {
             if config.cell == .lstm {
                 stateC[k].withUnsafeBufferPointer { cs[k].pointer.update(from: $0.baseAddress!, count: B * H) }
             }
-            // Input projections for all timesteps, biases first.
-            let gru = config.cell == .gru
-            for r in 0..<N {
-                let row = g + r * GH
-                for j in 0..<GH {
-                    row[j] = gru ? params[lay.biasIH + j] : params[lay.biasIH + j] + params[lay.biasHH + j]
-                }
+            // Input projections for all timesteps, biases first (LSTM/RNN:
+            // both biases at once; GRU keeps b_hh for the recurrent part).
+            let bias = biasSum.pointer
+            for j in 0..<GH {
+                bias[j] = config.cell == .gru ? params[lay.biasIH + j] : params[lay.biasIH + j] + params[lay.biasHH + j]
             }
             if k == 0 && layout.encoder == nil {
                 // One-hot: gather columns of W_ih, through a transposed copy.
                 let wt = weightT.pointer
                 let w = params + lay.weightIH
                 for j in 0..<GH { for v in 0..<V { wt[v * GH + j] = w[j * V + v] } }
-                for r in 0..<N {
-                    let row = g + r * GH
-                    let src = wt + Int(inputs[r]) * GH
-                    for j in 0..<GH { row[j] += src[j] }
-                }
+                charrnn_bias_gather(g, bias, wt, inputs, N, GH)
             } else {
+                charrnn_bias_gather(g, bias, nil, inputs, N, GH)
                 gemm(transA: false, transB: true, m: N, n: GH, k: In, a: input!, lda: In,
                      b: params + lay.weightIH, ldb: In, beta: 1, c: g, ldc: GH)
             }
@@ -177,9 +175,7 @@ public final class Network {
                 let hg = hgs[k].pointer
                 for t in 0..<T {
                     let hgt = hg + t * B * GH
-                    for b in 0..<B {
-                        for j in 0..<GH { hgt[b * GH + j] = params[lay.biasHH + j] }
-                    }
+                    charrnn_bias_gather(hgt, params + lay.biasHH, nil, inputs, B, GH)
                     gemm(transA: false, transB: true, m: B, n: GH, k: H, a: h + t * B * H, lda: H,
                          b: whh, ldb: H, beta: 1, c: hgt, ldc: GH)
                     gruForwardStep(gates: g + t * B * GH, hg: hgt, hPrev: h + t * B * H, hNext: h + (t + 1) * B * H)
@@ -201,20 +197,15 @@ public final class Network {
             if usedDropout {
                 let m = masks[k].pointer, d = dropped[k].pointer, out = h + B * H
                 let scale = 1 / keep
-                for i in 0..<(N * H) {
-                    let kept = rng.uniformFloat() < keep
-                    m[i] = kept ? scale : 0
-                    d[i] = out[i] * m[i]
-                }
+                for i in 0..<(N * H) { m[i] = rng.uniformFloat() < keep ? scale : 0 }
+                charrnn_mul_to(d, out, m, N * H)
             }
             input = UnsafePointer(output(k))
         }
         // Decoder: logits = top · W_dec^T + b_dec.
         let top = output(L - 1)
         let z = logits.pointer
-        for r in 0..<N {
-            (z + r * V).update(from: params + layout.decoderBias, count: V)
-        }
+        charrnn_bias_gather(z, params + layout.decoderBias, nil, inputs, N, V)
         gemm(transA: false, transB: true, m: N, n: V, k: H, a: top, lda: H,
              b: params + layout.decoderWeight, ldb: H, beta: 1, c: z, ldc: V)
         return softmaxCrossEntropy(logits: z, targets: targets, rows: N, classes: V, keepGradient: training)
@@ -234,10 +225,7 @@ public final class Network {
         for k in stride(from: L - 1, through: 0, by: -1) {
             let lay = layout.layers[k]
             let In = config.inputSize(layer: k)
-            if usedDropout {
-                let m = masks[k].pointer, d = dH.pointer
-                for i in 0..<(N * H) { d[i] *= m[i] }
-            }
+            if usedDropout { charrnn_mul(dH.pointer, masks[k].pointer, N * H) }
             let h = hs[k].pointer, g = gates[k].pointer
             let dp = dPre.pointer
             let whh = params + lay.weightHH
@@ -284,10 +272,7 @@ public final class Network {
                 // One-hot: scatter rows of dPre into columns of dW_ih.
                 let wt = weightT.pointer
                 wt.update(repeating: 0, count: V * GH)
-                for r in 0..<N {
-                    let dst = wt + Int(tokens[r]) * GH, src = dp + r * GH
-                    for j in 0..<GH { dst[j] += src[j] }
-                }
+                charrnn_scatter_add(wt, dp, tokens, N, GH)
                 let dw = grads + lay.weightIH
                 for j in 0..<GH { for v in 0..<V { dw[j * V + v] += wt[v * GH + j] } }
             } else {
@@ -299,135 +284,46 @@ public final class Network {
                 if k > 0 {
                     dH.pointer.update(from: dX.pointer, count: N * H)
                 } else if let enc = layout.encoder {
-                    let E = config.embeddingSize
-                    for r in 0..<N {
-                        let dst = grads + enc + Int(tokens[r]) * E, src = dX.pointer + r * E
-                        for e in 0..<E { dst[e] += src[e] }
-                    }
+                    charrnn_scatter_add(grads + enc, dX.pointer, tokens, N, config.embeddingSize)
                 }
             }
         }
     }
 
-    // MARK: Fused step kernels (one timestep, all B rows)
+    // MARK: Fused step kernels (one timestep, all B rows; C in CSupport)
 
     @inline(__always)
     func lstmForwardStep(gates g: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, cNext: UnsafeMutablePointer<Float>,
                          tanhC: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>) {
-        for b in 0..<batch {
-            let row = g + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let i = simdSigmoid(loadN(row + j, n))
-                let f = simdSigmoid(loadN(row + H + j, n))
-                let gg = simdTanh(loadN(row + 2 * H + j, n))
-                let og = simdSigmoid(loadN(row + 3 * H + j, n))
-                storeN(i, row + j, n); storeN(f, row + H + j, n)
-                storeN(gg, row + 2 * H + j, n); storeN(og, row + 3 * H + j, n)
-                let c = f * loadN(cPrev + o + j, n) + i * gg
-                let tc = simdTanh(c)
-                storeN(c, cNext + o + j, n)
-                storeN(tc, tanhC + o + j, n)
-                storeN(og * tc, hNext + o + j, n)
-                j += n
-            }
-        }
+        charrnn_lstm_forward(g, cPrev, cNext, tanhC, hNext, batch, H)
     }
 
     @inline(__always)
     func lstmBackwardStep(acts g: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhC: UnsafePointer<Float>,
                           dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
-        let dhn = dhNext.pointer, dcn = dcNext.pointer
-        for b in 0..<batch {
-            let row = g + b * GH, drow = dPre + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let i = loadN(row + j, n), f = loadN(row + H + j, n)
-                let gg = loadN(row + 2 * H + j, n), og = loadN(row + 3 * H + j, n)
-                let tc = loadN(tanhC + o + j, n)
-                let dh = loadN(dAbove + o + j, n) + loadN(dhn + o + j, n)
-                let dc = loadN(dcn + o + j, n) + dh * og * (1 - tc * tc)
-                storeN(dc * gg * i * (1 - i), drow + j, n)
-                storeN(dc * loadN(cPrev + o + j, n) * f * (1 - f), drow + H + j, n)
-                storeN(dc * i * (1 - gg * gg), drow + 2 * H + j, n)
-                storeN(dh * tc * og * (1 - og), drow + 3 * H + j, n)
-                storeN(dc * f, dcn + o + j, n)
-                j += n
-            }
-        }
+        charrnn_lstm_backward(g, cPrev, tanhC, dAbove, dhNext.pointer, dcNext.pointer, dPre, batch, H)
     }
 
     @inline(__always)
     func gruForwardStep(gates g: UnsafeMutablePointer<Float>, hg: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
                         hNext: UnsafeMutablePointer<Float>) {
-        for b in 0..<batch {
-            let row = g + b * GH, hrow = hg + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let r = simdSigmoid(loadN(row + j, n) + loadN(hrow + j, n))
-                let z = simdSigmoid(loadN(row + H + j, n) + loadN(hrow + H + j, n))
-                let nn = simdTanh(loadN(row + 2 * H + j, n) + r * loadN(hrow + 2 * H + j, n))
-                storeN(r, row + j, n); storeN(z, row + H + j, n); storeN(nn, row + 2 * H + j, n)
-                storeN((1 - z) * nn + z * loadN(hPrev + o + j, n), hNext + o + j, n)
-                j += n
-            }
-        }
+        charrnn_gru_forward(g, hg, hPrev, hNext, batch, H)
     }
 
     @inline(__always)
     func gruBackwardStep(acts g: UnsafePointer<Float>, hg: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
                          dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>, dPreHH: UnsafeMutablePointer<Float>) {
-        let dhn = dhNext.pointer
-        for b in 0..<batch {
-            let row = g + b * GH, hrow = hg + b * GH, dx = dPre + b * GH, dhh = dPreHH + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let r = loadN(row + j, n), z = loadN(row + H + j, n), nn = loadN(row + 2 * H + j, n)
-                let dh = loadN(dAbove + o + j, n) + loadN(dhn + o + j, n)
-                let dn = dh * (1 - z) * (1 - nn * nn)
-                let dz = dh * (loadN(hPrev + o + j, n) - nn) * z * (1 - z)
-                let dr = dn * loadN(hrow + 2 * H + j, n) * r * (1 - r)
-                storeN(dr, dx + j, n); storeN(dz, dx + H + j, n); storeN(dn, dx + 2 * H + j, n)
-                storeN(dr, dhh + j, n); storeN(dz, dhh + H + j, n); storeN(dn * r, dhh + 2 * H + j, n)
-                storeN(dh * z, dhn + o + j, n)
-                j += n
-            }
-        }
+        charrnn_gru_backward(g, hg, hPrev, dAbove, dhNext.pointer, dPre, dPreHH, batch, H)
     }
 
     @inline(__always)
     func rnnForwardStep(gates g: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>) {
-        for b in 0..<batch {
-            let row = g + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let v = simdTanh(loadN(row + j, n))
-                storeN(v, row + j, n)
-                storeN(v, hNext + o + j, n)
-                j += n
-            }
-        }
+        charrnn_rnn_forward(g, hNext, batch, H)
     }
 
     @inline(__always)
     func rnnBackwardStep(acts g: UnsafePointer<Float>, dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
-        let dhn = dhNext.pointer
-        for b in 0..<batch {
-            let row = g + b * GH, drow = dPre + b * GH, o = b * H
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                let v = loadN(row + j, n)
-                let dh = loadN(dAbove + o + j, n) + loadN(dhn + o + j, n)
-                storeN(dh * (1 - v * v), drow + j, n)
-                j += n
-            }
-        }
+        charrnn_rnn_backward(g, dAbove, dhNext.pointer, dPre, batch, H)
     }
 
     /// Logits of the last forward (before a training forward overwrote them
@@ -445,10 +341,7 @@ public final class Network {
 /// Adds the column sums of a (rows, cols) matrix into `into` (cols).
 @inline(__always)
 func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows {
-        let row = m + r * cols
-        for j in 0..<cols { out[j] += row[j] }
-    }
+    charrnn_add_column_sums(m, rows, cols, out)
 }
 
 /// Mean cross-entropy of each row's softmax against its target; with

@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSupport
 
 public final class Sampler {
     public let config: ModelConfig
@@ -15,6 +16,8 @@ public final class Sampler {
     var c: [FloatBuffer]              // per layer (H), LSTM
     let pre: FloatBuffer              // (GH) input part
     let rec: FloatBuffer              // (GH) recurrent part
+    let tanhC: FloatBuffer            // (H) scratch
+    let scratch: FloatBuffer          // (H) new c or h
     let logits: FloatBuffer           // (V)
     let probs: FloatBuffer            // (V)
 
@@ -33,6 +36,8 @@ public final class Sampler {
         c = (0..<L).map { _ in FloatBuffer(H) }
         pre = FloatBuffer(GH)
         rec = FloatBuffer(GH)
+        tanhC = FloatBuffer(H)
+        scratch = FloatBuffer(H)
         logits = FloatBuffer(V)
         probs = FloatBuffer(V)
         if !embedding {
@@ -75,27 +80,18 @@ public final class Sampler {
             rec.update(from: p + lay.biasHH, count: GH)
             gemv(m: GH, n: H, a: p + lay.weightHH, lda: H, x: h[k].pointer, beta: 1, y: rec)
             let hk = h[k].pointer, ck = c[k].pointer
-            var j = 0
-            while j < H {
-                let n = min(16, H - j)
-                switch config.cell {
-                case .lstm:
-                    let i = simdSigmoid(loadN(pre + j, n) + loadN(rec + j, n))
-                    let f = simdSigmoid(loadN(pre + H + j, n) + loadN(rec + H + j, n))
-                    let g = simdTanh(loadN(pre + 2 * H + j, n) + loadN(rec + 2 * H + j, n))
-                    let o = simdSigmoid(loadN(pre + 3 * H + j, n) + loadN(rec + 3 * H + j, n))
-                    let cn = f * loadN(ck + j, n) + i * g
-                    storeN(cn, ck + j, n)
-                    storeN(o * simdTanh(cn), hk + j, n)
-                case .gru:
-                    let r = simdSigmoid(loadN(pre + j, n) + loadN(rec + j, n))
-                    let z = simdSigmoid(loadN(pre + H + j, n) + loadN(rec + H + j, n))
-                    let nn = simdTanh(loadN(pre + 2 * H + j, n) + r * loadN(rec + 2 * H + j, n))
-                    storeN((1 - z) * nn + z * loadN(hk + j, n), hk + j, n)
-                case .rnn:
-                    storeN(simdTanh(loadN(pre + j, n) + loadN(rec + j, n)), hk + j, n)
-                }
-                j += n
+            switch config.cell {
+            case .lstm:
+                // gates = pre + rec, then the fused kernel (c, h in place).
+                for j in 0..<GH { pre[j] += rec[j] }
+                charrnn_lstm_forward(pre, ck, scratch.pointer, tanhC.pointer, hk, 1, H)
+                ck.update(from: scratch.pointer, count: H)
+            case .gru:
+                charrnn_gru_forward(pre, rec, hk, scratch.pointer, 1, H)
+                hk.update(from: scratch.pointer, count: H)
+            case .rnn:
+                for j in 0..<GH { pre[j] += rec[j] }
+                charrnn_rnn_forward(pre, hk, 1, H)
             }
         }
         logits.pointer.update(from: p + layout.decoderBias, count: V)

@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSupport
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
     case rmsprop, adam
@@ -37,35 +38,20 @@ public struct Optimizer {
         step += 1
         switch kind {
         case .rmsprop:
-            let a = decayRate, eps = epsilon
-            state[0].withUnsafeMutableBufferPointer { mBuf in
-                let m = mBuf.baseAddress!
-                for i in 0..<count {
-                    let g = grads[i]
-                    let mi = a * m[i] + (1 - a) * g * g
-                    m[i] = mi
-                    params[i] -= lr * g / (mi.squareRoot() + eps)
-                }
+            state[0].withUnsafeMutableBufferPointer { m in
+                charrnn_rmsprop(params, grads, m.baseAddress!, count, lr, decayRate, epsilon)
             }
         case .adam:
-            let b1 = beta1, b2 = beta2, eps = epsilon
-            let c1 = 1 - Float(pow(Double(b1), Double(step)))
-            let c2 = 1 - Float(pow(Double(b2), Double(step)))
-            let stepSize = lr / c1
-            let c2root = c2.squareRoot()
+            let c1 = 1 - Float(pow(Double(beta1), Double(step)))
+            let c2 = 1 - Float(pow(Double(beta2), Double(step)))
             // Move the slots out so each is uniquely referenced (no copy).
             var first = state[0], second = state[1]
             state = []
             defer { state = [first, second] }
-            first.withUnsafeMutableBufferPointer { mBuf in
-                second.withUnsafeMutableBufferPointer { vBuf in
-                    let m = mBuf.baseAddress!, v = vBuf.baseAddress!
-                    for i in 0..<count {
-                        let g = grads[i]
-                        m[i] = b1 * m[i] + (1 - b1) * g
-                        v[i] = b2 * v[i] + (1 - b2) * g * g
-                        params[i] -= stepSize * m[i] / (v[i].squareRoot() / c2root + eps)
-                    }
+            first.withUnsafeMutableBufferPointer { m in
+                second.withUnsafeMutableBufferPointer { v in
+                    charrnn_adam(params, grads, m.baseAddress!, v.baseAddress!, count, lr / c1, beta1, beta2,
+                                 c2.squareRoot(), epsilon)
                 }
             }
         }
@@ -74,5 +60,5 @@ public struct Optimizer {
 
 /// Clamps every gradient element to [-limit, limit] (char-rnn's clip).
 public func clipGradients(_ g: UnsafeMutablePointer<Float>, count: Int, limit: Float) {
-    for i in 0..<count { g[i] = min(max(g[i], -limit), limit) }
+    charrnn_clip(g, count, limit)
 }

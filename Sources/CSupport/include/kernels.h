@@ -1,0 +1,68 @@
+// Fused element-wise kernels for one timestep of LSTM/GRU/RNN (forward and
+// backward) over `rows` batch rows, and vector exp/sigmoid/tanh. Written in
+// plain C loops that clang vectorises (AVX-512/AVX2 when built with
+// -march=native). H = hidden size; gate blocks are PyTorch's order.
+#ifndef CHARRNN_KERNELS_H
+#define CHARRNN_KERNELS_H
+
+/// y[i] = e^x[i], sigmoid(x[i]), tanh(x[i]) (the same approximations the
+/// kernels use; relative error within a few Float ulps).
+void charrnn_vexp(const float *x, float *y, long n);
+void charrnn_vsigmoid(const float *x, float *y, long n);
+void charrnn_vtanh(const float *x, float *y, long n);
+
+/// LSTM forward: gates (rows, 4H) hold pre-activations i,f,g,o and are
+/// replaced by activations; c_next = f*c_prev + i*g; tanh_c = tanh(c_next);
+/// h_next = o*tanh_c. c_prev, c_next, tanh_c, h_next are (rows, H).
+void charrnn_lstm_forward(float *gates, const float *c_prev, float *c_next, float *tanh_c,
+                          float *h_next, long rows, long H);
+
+/// LSTM backward: from activations, c_prev, tanh_c, the gradient from above
+/// (d_above) plus the carried dh_next and dc_next, writes d_pre (rows, 4H),
+/// the gradient of the pre-activations, and updates dc_next in place.
+void charrnn_lstm_backward(const float *acts, const float *c_prev, const float *tanh_c,
+                           const float *d_above, const float *dh_next, float *dc_next,
+                           float *d_pre, long rows, long H);
+
+/// GRU forward: xg (rows, 3H) = W_ih x + b_ih, replaced by r,z,n; hg (rows, 3H)
+/// = W_hh h + b_hh; h_next = (1-z)*n + z*h_prev.
+void charrnn_gru_forward(float *xg, const float *hg, const float *h_prev, float *h_next,
+                         long rows, long H);
+
+/// GRU backward: writes d_x (rows, 3H) for W_ih x + b_ih and d_h (rows, 3H)
+/// for W_hh h + b_hh; dh_next is replaced by dh*z (the direct path; the
+/// caller adds d_h · W_hh).
+void charrnn_gru_backward(const float *acts, const float *hg, const float *h_prev,
+                          const float *d_above, float *dh_next, float *d_x, float *d_h,
+                          long rows, long H);
+
+/// RNN forward: pre (rows, H) replaced by tanh(pre), also copied to h_next.
+void charrnn_rnn_forward(float *pre, float *h_next, long rows, long H);
+
+/// RNN backward: d_pre = (d_above + dh_next) * (1 - v^2).
+void charrnn_rnn_backward(const float *acts, const float *d_above, const float *dh_next,
+                          float *d_pre, long rows, long H);
+
+#include <stdint.h>
+
+/// out[r] = bias + (table ? table[ids[r]] : 0) for r < rows; rows of `width`.
+void charrnn_bias_gather(float *out, const float *bias, const float *table, const int32_t *ids,
+                         long rows, long width);
+/// table[ids[r]] += src[r] for r < rows (in order); rows of `width`.
+void charrnn_scatter_add(float *table, const float *src, const int32_t *ids, long rows, long width);
+/// out[j] += sum over r of m[r*cols + j].
+void charrnn_add_column_sums(const float *m, long rows, long cols, float *out);
+/// y[i] *= m[i]
+void charrnn_mul(float *y, const float *m, long n);
+/// y[i] = x[i] * m[i]
+void charrnn_mul_to(float *y, const float *x, const float *m, long n);
+/// g[i] = clamp(g[i], -limit, limit)
+void charrnn_clip(float *g, long n, float limit);
+/// RMSprop: m = a m + (1-a) g^2; x -= lr g / (sqrt(m) + eps).
+void charrnn_rmsprop(float *x, const float *g, float *m, long n, float lr, float a, float eps);
+/// Adam with bias correction folded into step_size = lr / (1 - b1^t) and
+/// c2root = sqrt(1 - b2^t).
+void charrnn_adam(float *x, const float *g, float *m, float *v, long n, float step_size,
+                  float b1, float b2, float c2root, float eps);
+
+#endif
