@@ -52,7 +52,7 @@ struct RnnTrain: ParsableCommand {
     @Option(help: "Random seed (default 123).") var seed: UInt64?
     @Option(help: "Write JSON lines of metrics to FILE (- for stdout).") var metrics: String?
     @Option(help: "Print a short sample on stderr every N iterations.") var sampleEvery: Int?
-    @Option(help: "Length of those samples (default 200).") var sampleLength: Int = 200
+    @Option(help: "Length of those samples.") var sampleLength: Int = 200
 
     // Starting points.
     @Option(help: "Start from this checkpoint's weights with a new optimiser.") var initFrom: String?
@@ -149,10 +149,14 @@ struct RnnTrain: ParsableCommand {
         case .timeBudget:
             reporter.info("stopped after --max-seconds at iteration \(trainer.progress.iteration); continue with: rnn-train --resume \(last) \(tokensArgument)")
         case .interrupted(let signal):
-            printError("rnn-train: interrupted at iteration \(trainer.progress.iteration); saved \(last); continue with: rnn-train --resume \(last) \(tokensArgument)")
+            if trainer.lastCheckpoint == nil {
+                printError("rnn-train: interrupted before the first iteration; nothing to save")
+            } else {
+                printError("rnn-train: interrupted at iteration \(trainer.progress.iteration); saved \(last); continue with: rnn-train --resume \(last) \(tokensArgument)")
+            }
             throw ExitCode(128 + signal)
         case .diverged(let why):
-            throw CharRNNError("training stopped: \(why); the best checkpoint so far is kept\(trainer.lastCheckpoint.map { " (last saved \($0))" } ?? "")",
+            throw CharRNNError("training stopped: \(why)" + (trainer.lastCheckpoint.map { "; checkpoints saved before it are kept (last: \($0))" } ?? "; no checkpoint was written"),
                                hint: "try a lower --learning-rate (e.g. \(shortNumber(trainer.options.learningRate / 2))) or --grad-clip")
         }
     }
@@ -236,7 +240,7 @@ func checkVocab(_ a: Vocab, _ b: Vocab, checkpoint: String, data: String) throws
     if !onlyCkpt.isEmpty { parts.append("only in the checkpoint: " + onlyCkpt.joined(separator: ", ")) }
     if parts.isEmpty { parts.append("same symbols in a different order") }
     throw CharRNNError("the vocabulary of \(data) differs from \(checkpoint)'s (\(parts.joined(separator: "; ")))",
-                       hint: "encode the data with the checkpoint's vocab: rnn-encode --vocab <(rnn-ckpt vocab CKPT) --unknown skip")
+                       hint: "encode the data with the checkpoint's vocabulary (rnn-encode --vocab FILE --unknown skip)")
 }
 
 #if canImport(Glibc)

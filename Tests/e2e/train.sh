@@ -70,7 +70,7 @@ t "--metrics - writes JSON lines to stdout"           0 NONE - '!python3 -c "imp
 t "--keep 1 keeps the best and the latest"            0 NONE - '!test $(ls cvk | wc -l) -le 2 && test $(ls cvk | wc -l) -ge 1' "rnn-train corpus.tokens -o cvk $SMALL --max-iterations 40 --eval-val-every 5 --keep 1 -q"
 t "without --keep every validation is kept"           0 NONE - '!test $(ls cvk2 | wc -l) -ge 4' "rnn-train corpus.tokens -o cvk2 $SMALL --max-iterations 40 --eval-val-every 5 -q"
 t "--sample-every shows a sample on stderr"           0 "sample at iteration 4:" - empty "rnn-train corpus.tokens -o cvsm $SMALL --max-iterations 4 --sample-every 4 --sample-length 30"
-t "--max-seconds stops cleanly with a checkpoint"     0 "stopped after --max-seconds|--resume" - empty "rnn-train corpus.tokens -o cvt $SMALL --max-iterations 100000000 --max-seconds 1 --eval-val-every 100000000 2>&1 | grep -v '^[0-9]' >&2; ls cvt/*.ckpt >/dev/null"
+t "--max-seconds stops cleanly with a checkpoint"     0 "stopped after --max-seconds|--resume" - empty "rnn-train corpus.tokens -o cvt $SMALL --max-epochs 1000000 --max-seconds 1 --eval-val-every 100000000 2>&1 | grep -v '^[0-9]' >&2; ls cvt/*.ckpt >/dev/null"
 t "same seed, same checkpoint bytes"                  0 NONE - empty "rnn-train corpus.tokens -o det $SMALL --dropout 0.2 --max-iterations 6 -q && mv det/*.ckpt a.ckpt && rnn-train corpus.tokens -o det $SMALL --dropout 0.2 --max-iterations 6 -q && cmp a.ckpt det/*.ckpt"
 t "another seed, other weights"                       0 NONE - empty "rm -rf det && rnn-train corpus.tokens -o det $SMALL --dropout 0.2 --max-iterations 6 --seed 9 -q && ! cmp -s a.ckpt det/*.ckpt"
 t "1 and 2 threads give a usable run"                 0 NONE - empty "rnn-train corpus.tokens -o thr $SMALL --max-iterations 3 --threads 1 -q && rnn-train corpus.tokens -o thr2 $SMALL --max-iterations 3 --threads 2 -q"
@@ -79,7 +79,7 @@ t "--threads 0 is a usage error"                      64 "--threads must be at l
 # Signals: finish the step, save, say how to resume, exit 128+N; then resume.
 signal_case() {
     local sig=$1 code=$2 dir=$3
-    rnn-train corpus.tokens -o "$dir" $SMALL --max-iterations 100000000 --eval-val-every 100000000 --print-every 100000 2>"$dir.err" &
+    rnn-train corpus.tokens -o "$dir" $SMALL --max-epochs 1000000 --eval-val-every 100000000 --print-every 100000 2>"$dir.err" &
     local pid=$!
     for _ in $(seq 1 100); do sleep 0.1; grep -q "training for" "$dir.err" 2>/dev/null && break; done
     sleep 0.5

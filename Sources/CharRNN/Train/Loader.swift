@@ -32,7 +32,15 @@ public struct Loader {
         }
         ntest = batches - ntrain - nval
         if ntrain < 1 || nval < 1 {
-            let need = Int((Double(per) * max(1 / max(trainFrac, 1e-9), 1 / max(valFrac, 1e-9))).rounded(.up))
+            // The fewest minibatches that give one of each under this split.
+            var fewest = 1
+            while fewest < 1_000_000 {
+                let t = Int((Double(fewest) * trainFrac).rounded(.down))
+                let v = trainFrac + valFrac >= 1 ? fewest - t : Int((Double(fewest) * valFrac).rounded(.down))
+                if t >= 1 && v >= 1 { break }
+                fewest += 1
+            }
+            let need = fewest * per
             throw CharRNNError("\(name) has \(total) characters: too few for one train and one validation minibatch of \(batch)×\(seqLength) (\(batches) minibatches; train \(ntrain), val \(nval))",
                                hint: "use a smaller --batch-size or --seq-length (this split needs about \(need) characters), or more text")
         }

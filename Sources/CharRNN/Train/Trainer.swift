@@ -229,7 +229,9 @@ public final class Trainer {
                 savedAtIteration = progress.iteration
             }
         }
-        if savedAtIteration != progress.iteration && (progress.iteration > startIteration || lastCheckpoint == nil) {
+        // Save where this run got to (a resumed run that trained nothing
+        // saves nothing: its checkpoint already exists).
+        if savedAtIteration != progress.iteration && progress.iteration > startIteration {
             try evaluateAndSave(clock: clock, start: start)
         }
         return outcome
