@@ -264,3 +264,12 @@ void charrnn_adam(float *restrict x, const float *restrict g, float *restrict m,
         x[i] -= step_size * mi / (__builtin_sqrtf(vi) / c2root + eps);
     }
 }
+
+void charrnn_add_column_sums_ld(const float *m, long rows, long cols, long ld, float *out) {
+    for (long r = 0; r < rows; r++) add_row(out, m + r * ld, cols);
+}
+
+void charrnn_scatter_add_ld(float *table, long ldt, const float *src, long lds, const int32_t *ids,
+                            long rows, long width) {
+    for (long r = 0; r < rows; r++) add_row(table + (long)ids[r] * ldt, src + r * lds, width);
+}

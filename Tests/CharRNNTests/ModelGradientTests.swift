@@ -153,6 +153,44 @@ final class ModelGradientTests: XCTestCase {
         }
     }
 
+    /// Splitting the work over threads must not change the numbers.
+    func testThreadsGiveTheSameLossAndGradients() {
+        for cell in CellKind.allCases {
+            for embedding in [0, 5] {
+                let V = 9, H = 21, B = 5, T = 4
+                let config = ModelConfig(cell: cell, rnnSize: H, numLayers: 2, embeddingSize: embedding, dropout: 0.25, vocabSize: V)
+                let layout = ParamLayout(config)
+                var rng = RNG(seed: 21)
+                let params = (0..<layout.total).map { _ in Float(rng.uniform() - 0.5) }
+                let inputs = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+                let targets = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+                var results: [(Double, [Float], [[Float]])] = []
+                for threads in [1, 2, 3] {
+                    let net = Network(config: config, batch: B, seqLength: T, threads: threads)
+                    var dropRng = RNG(seed: 4)
+                    var grads = [Float](repeating: 0, count: layout.total)
+                    var loss = 0.0
+                    for _ in 0..<2 {  // two minibatches: the carried state matters too
+                        loss = net.forward(params: params, inputs: inputs, targets: targets, training: true, rng: &dropRng)
+                        params.withUnsafeBufferPointer { p in
+                            grads.withUnsafeMutableBufferPointer { net.backward(params: p.baseAddress!, grads: $0.baseAddress!) }
+                        }
+                    }
+                    results.append((loss, grads, net.stateH))
+                }
+                for r in results.dropFirst() {
+                    XCTAssertEqual(r.0, results[0].0, accuracy: 1e-6 * abs(results[0].0), "\(cell) e=\(embedding): loss")
+                    let scale = results[0].1.map(abs).max()!
+                    for i in 0..<layout.total {
+                        XCTAssertEqual(r.1[i], results[0].1[i], accuracy: 1e-5 * scale, "\(cell) e=\(embedding): gradient \(i)")
+                    }
+                    XCTAssertEqual(r.2.flatMap { $0 }.count, results[0].2.flatMap { $0 }.count)
+                    for (a, b) in zip(r.2.flatMap { $0 }, results[0].2.flatMap { $0 }) { XCTAssertEqual(a, b, accuracy: 1e-5) }  // BLAS rounds by block shape
+                }
+            }
+        }
+    }
+
     func testSimdMathMatchesLibm() {
         var worstExp: Float = 0, worstTanh: Float = 0, worstSig: Float = 0
         var rng = RNG(seed: 9)

@@ -52,6 +52,11 @@ void charrnn_bias_gather(float *out, const float *bias, const float *table, cons
 void charrnn_scatter_add(float *table, const float *src, const int32_t *ids, long rows, long width);
 /// out[j] += sum over r of m[r*cols + j].
 void charrnn_add_column_sums(const float *m, long rows, long cols, float *out);
+/// As above for a column block: m rows are `ld` apart.
+void charrnn_add_column_sums_ld(const float *m, long rows, long cols, long ld, float *out);
+/// table[ids[r]*ldt ..+width] += src[r*lds ..+width] (a column block).
+void charrnn_scatter_add_ld(float *table, long ldt, const float *src, long lds, const int32_t *ids,
+                            long rows, long width);
 /// y[i] *= m[i]
 void charrnn_mul(float *y, const float *m, long n);
 /// y[i] = x[i] * m[i]

@@ -55,7 +55,8 @@ public final class Network {
     let logits: FloatBuffer       // (N, V): logits, then d loss / d logits
     let weightT: FloatBuffer      // (V, GH): layer-0 W_ih transposed (one-hot)
     let biasSum: FloatBuffer      // (GH): the input-side bias of the current layer
-    var tokens: [Int32]           // (N) inputs of the last forward
+    let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
+    let pool: WorkerPool
     var usedDropout = false
 
     // Backward scratch.
@@ -70,7 +71,7 @@ public final class Network {
     public var stateH: [[Float]]
     public var stateC: [[Float]]
 
-    public init(config: ModelConfig, batch: Int, seqLength: Int) {
+    public init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int = 1) {
         self.config = config
         self.layout = ParamLayout(config)
         self.batch = batch
@@ -92,7 +93,9 @@ public final class Network {
         logits = FloatBuffer(N * V)
         weightT = FloatBuffer(config.embeddingSize > 0 ? 0 : V * GH)
         biasSum = FloatBuffer(GH)
-        tokens = [Int32](repeating: 0, count: N)
+        tokensBuffer = .allocate(capacity: max(N, 1))
+        tokensBuffer.initialize(repeating: 0, count: max(N, 1))
+        self.pool = WorkerPool(threads: threads)
         dPre = FloatBuffer(N * GH)
         dPreHH = FloatBuffer(gru ? N * GH : 0)
         dH = FloatBuffer(N * H)
@@ -102,6 +105,8 @@ public final class Network {
         stateH = Array(repeating: Array(repeating: 0, count: batch * H), count: L)
         stateC = Array(repeating: Array(repeating: 0, count: batch * H), count: L)
     }
+
+    deinit { tokensBuffer.deallocate() }
 
     public func resetState() {
         for k in 0..<L {
@@ -117,11 +122,13 @@ public final class Network {
     /// Runs the network over one minibatch (time-major tokens, N each) from
     /// the carried state, leaves the final state carried, and returns the
     /// mean cross-entropy. With `training`, dropout is drawn from `rng` and
-    /// d loss / d logits is kept for `backward`.
+    /// d loss / d logits is kept for `backward`. Work is split over the
+    /// pool's threads: rows for the big products, batch rows for the
+    /// recurrence (rows of a batch never depend on each other).
     public func forward(params: UnsafePointer<Float>, inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>,
                         training: Bool, rng: inout RNG) -> Double {
-        let B = batch, T = seqLength
-        for r in 0..<N { tokens[r] = inputs[r] }
+        let B = batch, T = seqLength, H = self.H, GH = self.GH, V = self.V, N = self.N
+        for r in 0..<N { tokensBuffer[r] = inputs[r] }
         usedDropout = training && config.dropout > 0
         let keep = Float(1 - config.dropout)
         var input: UnsafePointer<Float>? = nil  // (N, In) for k > 0 or embedding
@@ -137,10 +144,11 @@ public final class Network {
             let In = config.inputSize(layer: k)
             let g = gates[k].pointer
             let h = hs[k].pointer
+            let c = cs[k].pointer, tc = tanhC[k].pointer, hg = hgs[k].pointer
             // Carried state into slot 0.
             stateH[k].withUnsafeBufferPointer { h.update(from: $0.baseAddress!, count: B * H) }
             if config.cell == .lstm {
-                stateC[k].withUnsafeBufferPointer { cs[k].pointer.update(from: $0.baseAddress!, count: B * H) }
+                stateC[k].withUnsafeBufferPointer { c.update(from: $0.baseAddress!, count: B * H) }
             }
             // Input projections for all timesteps, biases first (LSTM/RNN:
             // both biases at once; GRU keeps b_hh for the recurrent part).
@@ -148,52 +156,55 @@ public final class Network {
             for j in 0..<GH {
                 bias[j] = config.cell == .gru ? params[lay.biasIH + j] : params[lay.biasIH + j] + params[lay.biasHH + j]
             }
-            if k == 0 && layout.encoder == nil {
+            let oneHot = k == 0 && layout.encoder == nil
+            let wt = weightT.pointer
+            if oneHot {
                 // One-hot: gather columns of W_ih, through a transposed copy.
-                let wt = weightT.pointer
                 let w = params + lay.weightIH
                 for j in 0..<GH { for v in 0..<V { wt[v * GH + j] = w[j * V + v] } }
-                charrnn_bias_gather(g, bias, wt, inputs, N, GH)
-            } else {
-                charrnn_bias_gather(g, bias, nil, inputs, N, GH)
-                gemm(transA: false, transB: true, m: N, n: GH, k: In, a: input!, lda: In,
-                     b: params + lay.weightIH, ldb: In, beta: 1, c: g, ldc: GH)
             }
-            // Recurrence.
-            let whh = params + lay.weightHH
-            switch config.cell {
-            case .lstm:
-                let c = cs[k].pointer, tc = tanhC[k].pointer
-                for t in 0..<T {
-                    let gt = g + t * B * GH
-                    gemm(transA: false, transB: true, m: B, n: GH, k: H, a: h + t * B * H, lda: H,
-                         b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
-                    lstmForwardStep(gates: gt, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
-                                    tanhC: tc + t * B * H, hNext: h + (t + 1) * B * H)
+            let x = input
+            pool.split(N) { rows in
+                let r0 = rows.lowerBound
+                charrnn_bias_gather(g + r0 * GH, bias, oneHot ? UnsafePointer(wt) : nil, inputs + r0, rows.count, GH)
+                if !oneHot {
+                    gemm(transA: false, transB: true, m: rows.count, n: GH, k: In, a: x! + r0 * In, lda: In,
+                         b: params + lay.weightIH, ldb: In, beta: 1, c: g + r0 * GH, ldc: GH)
                 }
-            case .gru:
-                let hg = hgs[k].pointer
+            }
+            // Recurrence: each thread runs every timestep for its batch rows.
+            let whh = params + lay.weightHH, bhh = params + lay.biasHH
+            let cell = config.cell
+            pool.split(B) { rows in
+                let b0 = rows.lowerBound, nb = rows.count
                 for t in 0..<T {
-                    let hgt = hg + t * B * GH
-                    charrnn_bias_gather(hgt, params + lay.biasHH, nil, inputs, B, GH)
-                    gemm(transA: false, transB: true, m: B, n: GH, k: H, a: h + t * B * H, lda: H,
-                         b: whh, ldb: H, beta: 1, c: hgt, ldc: GH)
-                    gruForwardStep(gates: g + t * B * GH, hg: hgt, hPrev: h + t * B * H, hNext: h + (t + 1) * B * H)
-                }
-            case .rnn:
-                for t in 0..<T {
-                    let gt = g + t * B * GH
-                    gemm(transA: false, transB: true, m: B, n: GH, k: H, a: h + t * B * H, lda: H,
-                         b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
-                    rnnForwardStep(gates: gt, hNext: h + (t + 1) * B * H)
+                    let gt = g + (t * B + b0) * GH
+                    let hPrev = h + (t * B + b0) * H, hNext = h + ((t + 1) * B + b0) * H
+                    switch cell {
+                    case .lstm:
+                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
+                             b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
+                        charrnn_lstm_forward(gt, c + (t * B + b0) * H, c + ((t + 1) * B + b0) * H,
+                                             tc + (t * B + b0) * H, hNext, nb, H)
+                    case .gru:
+                        let hgt = hg + (t * B + b0) * GH
+                        charrnn_bias_gather(hgt, bhh, nil, inputs, nb, GH)
+                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
+                             b: whh, ldb: H, beta: 1, c: hgt, ldc: GH)
+                        charrnn_gru_forward(gt, hgt, hPrev, hNext, nb, H)
+                    case .rnn:
+                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
+                             b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
+                        charrnn_rnn_forward(gt, hNext, nb, H)
+                    }
                 }
             }
             // Carry the final state.
             stateH[k].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: h + T * B * H, count: B * H) }
             if config.cell == .lstm {
-                stateC[k].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cs[k].pointer + T * B * H, count: B * H) }
+                stateC[k].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: c + T * B * H, count: B * H) }
             }
-            // Dropout on the layer's output.
+            // Dropout on the layer's output (one RNG stream, in order).
             if usedDropout {
                 let m = masks[k].pointer, d = dropped[k].pointer, out = h + B * H
                 let scale = 1 / keep
@@ -202,128 +213,124 @@ public final class Network {
             }
             input = UnsafePointer(output(k))
         }
-        // Decoder: logits = top · W_dec^T + b_dec.
+        // Decoder (logits = top · W_dec^T + b_dec) and the loss, by rows;
+        // the parts' sums are added in a fixed order.
         let top = output(L - 1)
         let z = logits.pointer
-        charrnn_bias_gather(z, params + layout.decoderBias, nil, inputs, N, V)
-        gemm(transA: false, transB: true, m: N, n: V, k: H, a: top, lda: H,
-             b: params + layout.decoderWeight, ldb: H, beta: 1, c: z, ldc: V)
-        return softmaxCrossEntropy(logits: z, targets: targets, rows: N, classes: V, keepGradient: training)
+        let parts = pool.count
+        var partLoss = [Double](repeating: 0, count: parts)
+        partLoss.withUnsafeMutableBufferPointer { losses in
+            pool.run { part in
+                let rows = WorkerPool.range(N, parts: parts, part: part)
+                if rows.isEmpty { return }
+                let r0 = rows.lowerBound
+                charrnn_bias_gather(z + r0 * V, params + layout.decoderBias, nil, inputs, rows.count, V)
+                gemm(transA: false, transB: true, m: rows.count, n: V, k: H, a: top + r0 * H, lda: H,
+                     b: params + layout.decoderWeight, ldb: H, beta: 1, c: z + r0 * V, ldc: V)
+                losses[part] = softmaxCrossEntropySum(logits: z + r0 * V, targets: targets + r0, rows: rows.count,
+                                                      classes: V, gradientScale: training ? 1 / Float(N) : nil)
+            }
+        }
+        return partLoss.reduce(0, +) / Double(N)
     }
 
     /// Adds d loss / d params of the last training forward into `grads`.
     public func backward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>) {
-        let B = batch, T = seqLength
+        let B = batch, T = seqLength, H = self.H, GH = self.GH, V = self.V, N = self.N
         let dz = logits.pointer
-        // Decoder.
         let top = output(L - 1)
-        gemm(transA: true, transB: false, m: V, n: H, k: N, a: dz, lda: V, b: top, ldb: H,
-             beta: 1, c: grads + layout.decoderWeight, ldc: H)
-        addColumnSums(dz, rows: N, cols: V, into: grads + layout.decoderBias)
-        gemm(transA: false, transB: false, m: N, n: H, k: V, a: dz, lda: V, b: params + layout.decoderWeight, ldb: H,
-             beta: 0, c: dH.pointer, ldc: H)
+        let dHp = dH.pointer
+        let parts = pool.count
+        // Decoder: dW by output rows, bias by columns, d top by rows.
+        pool.run { part in
+            let vs = WorkerPool.range(V, parts: parts, part: part)
+            if !vs.isEmpty {
+                gemm(transA: true, transB: false, m: vs.count, n: H, k: N, a: dz + vs.lowerBound, lda: V, b: top, ldb: H,
+                     beta: 1, c: grads + layout.decoderWeight + vs.lowerBound * H, ldc: H)
+                charrnn_add_column_sums_ld(dz + vs.lowerBound, N, vs.count, V, grads + layout.decoderBias + vs.lowerBound)
+            }
+            let rows = WorkerPool.range(N, parts: parts, part: part)
+            if !rows.isEmpty {
+                gemm(transA: false, transB: false, m: rows.count, n: H, k: V, a: dz + rows.lowerBound * V, lda: V,
+                     b: params + layout.decoderWeight, ldb: H, beta: 0, c: dHp + rows.lowerBound * H, ldc: H)
+            }
+        }
         for k in stride(from: L - 1, through: 0, by: -1) {
             let lay = layout.layers[k]
             let In = config.inputSize(layer: k)
-            if usedDropout { charrnn_mul(dH.pointer, masks[k].pointer, N * H) }
+            if usedDropout { charrnn_mul(dHp, masks[k].pointer, N * H) }
             let h = hs[k].pointer, g = gates[k].pointer
+            let c = cs[k].pointer, tc = tanhC[k].pointer, hg = hgs[k].pointer
             let dp = dPre.pointer
+            let dHH = config.cell == .gru ? dPreHH.pointer : dp
             let whh = params + lay.weightHH
-            dhNext.pointer.update(repeating: 0, count: B * H)
-            dcNext.pointer.update(repeating: 0, count: B * H)
-            var dHH = dp
-            switch config.cell {
-            case .lstm:
-                let c = cs[k].pointer, tc = tanhC[k].pointer
+            let dhn = dhNext.pointer, dcn = dcNext.pointer
+            let cell = config.cell
+            // Back through time, each thread for its batch rows.
+            pool.split(B) { rows in
+                let b0 = rows.lowerBound, nb = rows.count
+                (dhn + b0 * H).update(repeating: 0, count: nb * H)
+                (dcn + b0 * H).update(repeating: 0, count: nb * H)
                 for t in stride(from: T - 1, through: 0, by: -1) {
-                    lstmBackwardStep(acts: g + t * B * GH, cPrev: c + t * B * H, tanhC: tc + t * B * H,
-                                     dAbove: dH.pointer + t * B * H, dPre: dp + t * B * GH)
-                    if t > 0 {
-                        gemm(transA: false, transB: false, m: B, n: H, k: GH, a: dp + t * B * GH, lda: GH,
-                             b: whh, ldb: H, beta: 0, c: dhNext.pointer, ldc: H)
-                    }
-                }
-            case .gru:
-                dHH = dPreHH.pointer
-                let hg = hgs[k].pointer
-                for t in stride(from: T - 1, through: 0, by: -1) {
-                    gruBackwardStep(acts: g + t * B * GH, hg: hg + t * B * GH, hPrev: h + t * B * H,
-                                    dAbove: dH.pointer + t * B * H, dPre: dp + t * B * GH, dPreHH: dHH + t * B * GH)
-                    if t > 0 {
-                        gemm(transA: false, transB: false, m: B, n: H, k: GH, a: dHH + t * B * GH, lda: GH,
-                             b: whh, ldb: H, beta: 1, c: dhNext.pointer, ldc: H)
-                    }
-                }
-            case .rnn:
-                for t in stride(from: T - 1, through: 0, by: -1) {
-                    rnnBackwardStep(acts: g + t * B * GH, dAbove: dH.pointer + t * B * H, dPre: dp + t * B * GH)
-                    if t > 0 {
-                        gemm(transA: false, transB: false, m: B, n: H, k: GH, a: dp + t * B * GH, lda: GH,
-                             b: whh, ldb: H, beta: 0, c: dhNext.pointer, ldc: H)
+                    let o = (t * B + b0) * H, og = (t * B + b0) * GH
+                    switch cell {
+                    case .lstm:
+                        charrnn_lstm_backward(g + og, c + o, tc + o, dHp + o, dhn + b0 * H, dcn + b0 * H, dp + og, nb, H)
+                        if t > 0 {
+                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dp + og, lda: GH,
+                                 b: whh, ldb: H, beta: 0, c: dhn + b0 * H, ldc: H)
+                        }
+                    case .gru:
+                        charrnn_gru_backward(g + og, hg + og, h + o, dHp + o, dhn + b0 * H, dp + og, dHH + og, nb, H)
+                        if t > 0 {
+                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dHH + og, lda: GH,
+                                 b: whh, ldb: H, beta: 1, c: dhn + b0 * H, ldc: H)
+                        }
+                    case .rnn:
+                        charrnn_rnn_backward(g + og, dHp + o, dhn + b0 * H, dp + og, nb, H)
+                        if t > 0 {
+                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dp + og, lda: GH,
+                                 b: whh, ldb: H, beta: 0, c: dhn + b0 * H, ldc: H)
+                        }
                     }
                 }
             }
-            // Weight gradients, one GEMM each over all timesteps.
-            gemm(transA: true, transB: false, m: GH, n: H, k: N, a: dHH, lda: GH, b: h, ldb: H,
-                 beta: 1, c: grads + lay.weightHH, ldc: H)
-            addColumnSums(dp, rows: N, cols: GH, into: grads + lay.biasIH)
-            addColumnSums(dHH, rows: N, cols: GH, into: grads + lay.biasHH)
-            if k == 0 && layout.encoder == nil {
-                // One-hot: scatter rows of dPre into columns of dW_ih.
-                let wt = weightT.pointer
-                wt.update(repeating: 0, count: V * GH)
-                charrnn_scatter_add(wt, dp, tokens, N, GH)
-                let dw = grads + lay.weightIH
-                for j in 0..<GH { for v in 0..<V { dw[j * V + v] += wt[v * GH + j] } }
-            } else {
-                let x: UnsafePointer<Float> = k == 0 ? UnsafePointer(embedded.pointer) : UnsafePointer(output(k - 1))
-                gemm(transA: true, transB: false, m: GH, n: In, k: N, a: dp, lda: GH, b: x, ldb: In,
-                     beta: 1, c: grads + lay.weightIH, ldc: In)
-                gemm(transA: false, transB: false, m: N, n: In, k: GH, a: dp, lda: GH, b: params + lay.weightIH, ldb: In,
-                     beta: 0, c: dX.pointer, ldc: In)
+            // Weight gradients, one GEMM each over all timesteps, split by
+            // output rows (gate units); biases by columns.
+            let oneHot = k == 0 && layout.encoder == nil
+            let x: UnsafePointer<Float>? = oneHot ? nil : (k == 0 ? UnsafePointer(embedded.pointer) : UnsafePointer(output(k - 1)))
+            let wt = weightT.pointer
+            let ids = UnsafePointer(tokensBuffer)
+            pool.split(GH) { js in
+                let j0 = js.lowerBound, nj = js.count
+                gemm(transA: true, transB: false, m: nj, n: H, k: N, a: dHH + j0, lda: GH, b: h, ldb: H,
+                     beta: 1, c: grads + lay.weightHH + j0 * H, ldc: H)
+                charrnn_add_column_sums_ld(dp + j0, N, nj, GH, grads + lay.biasIH + j0)
+                charrnn_add_column_sums_ld(dHH + j0, N, nj, GH, grads + lay.biasHH + j0)
+                if oneHot {
+                    // Scatter rows of dPre into columns of dW_ih (via W^T).
+                    for v in 0..<V { (wt + v * GH + j0).update(repeating: 0, count: nj) }
+                    charrnn_scatter_add_ld(wt + j0, GH, dp + j0, GH, ids, N, nj)
+                    let dw = grads + lay.weightIH
+                    for j in js { for v in 0..<V { dw[j * V + v] += wt[v * GH + j] } }
+                } else {
+                    gemm(transA: true, transB: false, m: nj, n: In, k: N, a: dp + j0, lda: GH, b: x!, ldb: In,
+                         beta: 1, c: grads + lay.weightIH + j0 * In, ldc: In)
+                }
+            }
+            if !oneHot {
+                let dx = dX.pointer
+                pool.split(N) { rows in
+                    gemm(transA: false, transB: false, m: rows.count, n: In, k: GH, a: dp + rows.lowerBound * GH, lda: GH,
+                         b: params + lay.weightIH, ldb: In, beta: 0, c: dx + rows.lowerBound * In, ldc: In)
+                }
                 if k > 0 {
-                    dH.pointer.update(from: dX.pointer, count: N * H)
+                    dHp.update(from: dx, count: N * H)
                 } else if let enc = layout.encoder {
-                    charrnn_scatter_add(grads + enc, dX.pointer, tokens, N, config.embeddingSize)
+                    charrnn_scatter_add(grads + enc, dx, ids, N, config.embeddingSize)
                 }
             }
         }
-    }
-
-    // MARK: Fused step kernels (one timestep, all B rows; C in CSupport)
-
-    @inline(__always)
-    func lstmForwardStep(gates g: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, cNext: UnsafeMutablePointer<Float>,
-                         tanhC: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>) {
-        charrnn_lstm_forward(g, cPrev, cNext, tanhC, hNext, batch, H)
-    }
-
-    @inline(__always)
-    func lstmBackwardStep(acts g: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhC: UnsafePointer<Float>,
-                          dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
-        charrnn_lstm_backward(g, cPrev, tanhC, dAbove, dhNext.pointer, dcNext.pointer, dPre, batch, H)
-    }
-
-    @inline(__always)
-    func gruForwardStep(gates g: UnsafeMutablePointer<Float>, hg: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
-                        hNext: UnsafeMutablePointer<Float>) {
-        charrnn_gru_forward(g, hg, hPrev, hNext, batch, H)
-    }
-
-    @inline(__always)
-    func gruBackwardStep(acts g: UnsafePointer<Float>, hg: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
-                         dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>, dPreHH: UnsafeMutablePointer<Float>) {
-        charrnn_gru_backward(g, hg, hPrev, dAbove, dhNext.pointer, dPre, dPreHH, batch, H)
-    }
-
-    @inline(__always)
-    func rnnForwardStep(gates g: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>) {
-        charrnn_rnn_forward(g, hNext, batch, H)
-    }
-
-    @inline(__always)
-    func rnnBackwardStep(acts g: UnsafePointer<Float>, dAbove: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
-        charrnn_rnn_backward(g, dAbove, dhNext.pointer, dPre, batch, H)
     }
 
     /// Logits of the last forward (before a training forward overwrote them
@@ -344,13 +351,13 @@ func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into out: Un
     charrnn_add_column_sums(m, rows, cols, out)
 }
 
-/// Mean cross-entropy of each row's softmax against its target; with
-/// `keepGradient`, the logits are replaced by d loss / d logits
-/// ((softmax - onehot) / rows). Accumulates in Double.
-public func softmaxCrossEntropy(logits z: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
-                                rows: Int, classes V: Int, keepGradient: Bool) -> Double {
+/// Summed cross-entropy of each row's softmax against its target; with a
+/// `gradientScale`, the logits are replaced by (softmax - onehot) · scale
+/// (scale = 1 / total rows gives the gradient of the mean). Accumulates in
+/// Double.
+public func softmaxCrossEntropySum(logits z: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
+                                   rows: Int, classes V: Int, gradientScale: Float?) -> Double {
     var total = 0.0
-    let inv = 1 / Float(rows)
     for r in 0..<rows {
         let row = z + r * V
         let target = Int(targets[r])
@@ -358,21 +365,18 @@ public func softmaxCrossEntropy(logits z: UnsafeMutablePointer<Float>, targets: 
         var mx = -Float.infinity
         for v in 0..<V { mx = max(mx, row[v]) }
         var sum: Float = 0
-        var j = 0
-        while j < V {
-            let n = min(16, V - j)
+        forEachChunk(V) { j, n in
             var e = simdExp(loadN(row + j, n) - mx)
             if n < 16 { for k in n..<16 { e[k] = 0 } }
-            if keepGradient { storeN(e, row + j, n) }
+            if gradientScale != nil { storeN(e, row + j, n) }
             sum += e.sum()
-            j += n
         }
         total += Double(mx) + log(Double(sum)) - targetLogit
-        if keepGradient {
-            let s = inv / sum
+        if let scale = gradientScale {
+            let s = scale / sum
             for v in 0..<V { row[v] *= s }
-            row[target] -= inv
+            row[target] -= scale
         }
     }
-    return total / Double(rows)
+    return total
 }

@@ -53,7 +53,10 @@ public final class Trainer {
         self.reporter = reporter
         loader = try Loader(tokens: tokens, batch: options.batchSize, seqLength: options.seqLength,
                             trainFrac: options.trainFrac, valFrac: options.valFrac, name: tokensName)
-        network = Network(config: config, batch: options.batchSize, seqLength: options.seqLength)
+        // The network splits its work over `threads` itself; OpenBLAS runs
+        // single-threaded inside each part.
+        OpenBLASSetup.setThreads(1)
+        network = Network(config: config, batch: options.batchSize, seqLength: options.seqLength, threads: options.threads)
         let layout = ParamLayout(config)
         if let resume {
             self.params = resume.params
