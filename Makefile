@@ -9,12 +9,13 @@ SWIFT      ?= swift
 SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
 BIN        := .build/release
 TOOLS      := rnn-vocab rnn-encode rnn-train
+DEMO_SECONDS ?= 120
 MAN1       := $(wildcard man/*.1)
 MAN5       := $(wildcard man/*.5)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := libopenblas-dev zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
 
-.PHONY: all deps build test unit-test e2e-test man-test install uninstall data demo bench clean
+.PHONY: all deps build test unit-test e2e-test man-test install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -71,9 +72,17 @@ demo: deps build data
 	$(BIN)/rnn-encode --verbose -o data/shakespeare/input.tokens data/shakespeare/input.txt
 	@echo "== decode round trip"
 	$(BIN)/rnn-encode --decode data/shakespeare/input.tokens | cmp - data/shakespeare/input.txt && echo "round trip: identical"
+	@echo "== train a 2x128 LSTM for about two minutes (Ctrl-C saves and stops early)"
+	$(BIN)/rnn-train data/shakespeare/input.tokens -o cv/demo --max-seconds $(DEMO_SECONDS) --eval-val-every 250 --print-every 50
+	@echo "== checkpoints in cv/demo/ (resume with: $(BIN)/rnn-train data/shakespeare/input.tokens --resume FILE)"
+	@ls -1 cv/demo
 
+# Ours, and PyTorch when $$PYTHON (default python3) imports torch: PYTHON=/path/to/python make bench
 bench: build data/tinyshakespeare/input.txt data
-	bash bench/run.sh $(BIN)
+	TARGET_CPU=$(TARGET_CPU) bash bench/run.sh $(BIN)
+
+bench-quick: build data/tinyshakespeare/input.txt
+	TARGET_CPU=$(TARGET_CPU) bash bench/run.sh $(BIN) --quick
 
 clean:
 	rm -rf .build

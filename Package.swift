@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "rnn-vocab", targets: ["rnn-vocab"]),
         .executable(name: "rnn-encode", targets: ["rnn-encode"]),
         .executable(name: "rnn-train", targets: ["rnn-train"]),
+        .executable(name: "rnn-sample", targets: ["rnn-sample"]),
+        .executable(name: "rnn-ckpt", targets: ["rnn-ckpt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +38,8 @@ let package = Package(
         .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
         .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
         .executableTarget(name: "rnn-train", dependencies: ["CharRNN", "CSupport"], path: "Sources/rnn-train"),
+        .executableTarget(name: "rnn-sample", dependencies: ["CharRNN"], path: "Sources/rnn-sample"),
+        .executableTarget(name: "rnn-ckpt", dependencies: ["CharRNN"], path: "Sources/rnn-ckpt"),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "CSupport"], path: "Tests/CharRNNTests",
                     exclude: ["Fixtures"]),
     ],

@@ -71,10 +71,18 @@ public struct Tensor: Equatable, Sendable {
 public struct TensorFile: Sendable {
     public var tensors: [(name: String, tensor: Tensor)]
     public var metadata: [(String, String)]
+    /// For a header-only read: each tensor's shape (its Tensor is empty).
+    public var headerShapes: [String: [Int]] = [:]
 
     public init(tensors: [(name: String, tensor: Tensor)] = [], metadata: [(String, String)] = []) {
         self.tensors = tensors
         self.metadata = metadata
+    }
+
+    init(tensors: [(name: String, tensor: Tensor)], metadata: [(String, String)], shapes: [String: [Int]]) {
+        self.tensors = tensors
+        self.metadata = metadata
+        self.headerShapes = shapes
     }
 
     public subscript(name: String) -> Tensor? {
@@ -155,6 +163,17 @@ public struct TensorFile: Sendable {
     /// `name` is used in messages. `expectFormat`, when given, is the
     /// required value of the `format` metadata key.
     public static func read(from raw: ByteSource, name: String, expectFormat: String? = nil) throws -> TensorFile {
+        try read(from: raw, name: name, expectFormat: expectFormat, headerOnly: false)
+    }
+
+    /// Reads only the metadata and the tensors' names, dtypes and shapes
+    /// (their bytes are empty): cheap listing of big checkpoints.
+    public static func readHeader(path: String, expectFormat: String? = nil) throws -> TensorFile {
+        let source = try FileSource.open(path)
+        return try read(from: source, name: source.name, expectFormat: expectFormat, headerOnly: true)
+    }
+
+    static func read(from raw: ByteSource, name: String, expectFormat: String?, headerOnly: Bool) throws -> TensorFile {
         // Sniff the gzip magic.
         var magic = [UInt8](repeating: 0, count: 2)
         let got = try magic.withUnsafeMutableBytes { try raw.readFully(into: $0) }
@@ -280,6 +299,11 @@ public struct TensorFile: Sendable {
                                hint: "it was written by a newer or other program")
         }
 
+        if headerOnly {
+            return TensorFile(tensors: entries.map { e in
+                (e.name, Tensor(dtype: e.dtype, shape: [0], bytes: []))
+            }.map { ($0.0, $0.1) }, metadata: metadata, shapes: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.shape) }))
+        }
         // Data: read in offset order, straight into each tensor.
         let order = entries.indices.sorted { (entries[$0].start, entries[$0].end) < (entries[$1].start, entries[$1].end) }
         var position = 0

@@ -1,0 +1,45 @@
+// Cross-entropy of a text under a model: the text is run from a zero state
+// in order, each symbol predicting the next (n symbols, n - 1 predictions),
+// in chunks through the batched network with the state carried.
+
+public struct EvalResult {
+    public var loss: Double          // nats per character
+    public var predictions: Int
+    public var skipped: Int
+    public var bitsPerChar: Double { loss / 0.6931471805599453 }
+    public var perplexity: Double { exp(loss) }
+}
+
+public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads: Int = 1) -> EvalResult {
+    let n = ids.count
+    guard n >= 2 else { return EvalResult(loss: .nan, predictions: 0, skipped: skipped) }
+    let chunk = 256
+    var total = 0.0
+    var position = 0
+    var rng = RNG(seed: 0)
+    var network: Network? = nil
+    var carriedH: [[Float]]? = nil, carriedC: [[Float]]? = nil
+    checkpoint.params.withUnsafeBufferPointer { p in
+        while position < n - 1 {
+            let length = min(chunk, n - 1 - position)
+            if network == nil || network!.seqLength != length {
+                network = Network(config: checkpoint.config, batch: 1, seqLength: length, threads: 1)
+                if let h = carriedH, let c = carriedC { network!.stateH = h; network!.stateC = c }
+            }
+            let net = network!
+            let inputs = Array(ids[position..<(position + length)])
+            let targets = Array(ids[(position + 1)..<(position + 1 + length)])
+            let loss = net.forward(params: p.baseAddress!, inputs: inputs, targets: targets, training: false, rng: &rng)
+            total += loss * Double(length)
+            carriedH = net.stateH
+            carriedC = net.stateC
+            position += length
+        }
+    }
+    _ = threads
+    return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

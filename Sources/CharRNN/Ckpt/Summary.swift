@@ -1,0 +1,99 @@
+// What rnn-ckpt lists: a checkpoint's metadata read without its weights,
+// and finding checkpoints in folders.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct CheckpointSummary {
+    public var path: String
+    public var config: ModelConfig
+    public var vocab: Vocab
+    public var options: TrainOptions
+    public var progress: Progress
+    public var history: History
+    public var fileSize: Int
+    public var hasOptimizer: Bool
+    public var parameters: Int
+
+    /// Reads the header only (fast for big checkpoints).
+    public init(path: String) throws {
+        let file = try TensorFile.readHeader(path: path, expectFormat: TensorFile.checkpointFormat)
+        func meta(_ key: String) throws -> JSONValue {
+            guard let text = file.meta(key), let json = try? JSONValue.parse(text) else {
+                throw CharRNNError("\(path): the checkpoint's '\(key)' metadata is missing or invalid", hint: "the checkpoint is corrupt")
+            }
+            return json
+        }
+        guard let vocabText = file.meta("vocab") else {
+            throw CharRNNError("\(path): the checkpoint has no vocab", hint: "the checkpoint is corrupt")
+        }
+        self.path = path
+        vocab = try Vocab.parse(vocabText, name: "\(path) (embedded vocab)")
+        config = try ModelConfig(json: meta("config"), name: path)
+        options = TrainOptions(json: (try? meta("train")) ?? .object([]))
+        progress = file.meta("progress") != nil ? try Progress(json: meta("progress"), name: path) : Progress()
+        history = file.meta("history") != nil ? History(json: try meta("history")) : History()
+        var st = stat()
+        fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optim.") }
+        parameters = ParamLayout(config).total
+        // The weights must all be there with the right shapes.
+        for view in ParamLayout(config).views {
+            guard let shape = file.headerShapes[view.name] else {
+                throw CharRNNError("\(path): the checkpoint is missing '\(view.name)'", hint: "the checkpoint is corrupt or incomplete")
+            }
+            if shape != view.shape {
+                throw CharRNNError("\(path): '\(view.name)' has shape \(shape), expected \(view.shape)", hint: "the checkpoint does not match its config")
+            }
+        }
+    }
+
+    public var trainLoss: Double? { progress.trainLoss }
+    public var valLoss: Double? { progress.valLoss }
+
+    /// The record for --json.
+    public var json: JSONValue {
+        let bits = 1 / 0.6931471805599453
+        return .object([
+            ("path", .string(path)),
+            ("model", .string(config.cell.rawValue)),
+            ("num_layers", .int(config.numLayers)),
+            ("rnn_size", .int(config.rnnSize)),
+            ("embedding_size", .int(config.embeddingSize)),
+            ("dropout", .double(config.dropout)),
+            ("parameters", .int(parameters)),
+            ("vocab_size", .int(vocab.count)),
+            ("unit", .string(vocab.unit.rawValue)),
+            ("iteration", .int(progress.iteration)),
+            ("epoch", .double(progress.epoch)),
+            ("train_loss", progress.trainLoss.map { .double($0) } ?? .null),
+            ("train_bits_per_char", progress.trainLoss.map { .double($0 * bits) } ?? .null),
+            ("val_loss", progress.valLoss.map { .double($0) } ?? .null),
+            ("val_bits_per_char", progress.valLoss.map { .double($0 * bits) } ?? .null),
+            ("best_val_loss", progress.bestValLoss.map { .double($0) } ?? .null),
+            ("learning_rate", .double(progress.learningRate)),
+            ("file_size", .int(fileSize)),
+            ("optimizer_state", .bool(hasOptimizer)),
+            ("train_options", options.json),
+        ])
+    }
+}
+
+/// Checkpoints named by the arguments: files as given, folders searched
+/// for *.ckpt (not recursively). Missing paths are errors.
+public func findCheckpoints(_ args: [String]) throws -> [String] {
+    var found: [String] = []
+    for arg in args {
+        var st = stat()
+        guard stat(arg, &st) == 0 else {
+            throw CharRNNError("\(arg): no such file or folder", hint: "give checkpoint files or folders of them (default cv)")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let dir = arg.hasSuffix("/") && arg.count > 1 ? String(arg.dropLast()) : arg
+            found += listDirectory(dir).filter { $0.hasSuffix(".ckpt") }.map { dir + "/" + $0 }
+        } else {
+            found.append(arg)
+        }
+    }
+    return found
+}

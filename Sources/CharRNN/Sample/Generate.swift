@@ -1,0 +1,88 @@
+// Text generation from a checkpoint: priming, the sampling rule
+// (temperature, top-k, top-p, argmax), stop strings, several samples, and
+// streaming the output to a sink as it is produced.
+
+public struct SamplingOptions {
+    public var length = 2000
+    public var temperature = 1.0
+    public var argmax = false
+    public var topK: Int? = nil
+    public var topP: Double? = nil
+    public var seed: UInt64 = 123
+    public var prime: [UInt32] = []      // symbols (already checked against the vocab)
+    public var echoPrime = false
+    public var count = 1
+    /// Written between samples; nil: end the line if needed, then a blank line.
+    public var separator: [UInt8]? = nil
+    public var stop: [UInt8]? = nil
+    /// Flush after every symbol (a terminal), else at newlines and the end.
+    public var flushEachSymbol = false
+
+    public init() {}
+}
+
+public final class Generator {
+    public let checkpoint: Checkpoint
+    let sampler: Sampler
+    let pieces: [[UInt8]]        // bytes of each symbol
+
+    public init(checkpoint: Checkpoint) {
+        self.checkpoint = checkpoint
+        sampler = Sampler(config: checkpoint.config, params: checkpoint.params)
+        let vocab = checkpoint.vocab
+        pieces = vocab.symbols.map { vocab.unit == .byte ? [UInt8($0)] : UTF8Scan.encode($0) }
+    }
+
+    /// Writes `count` samples to `sink`; returns the number of symbols generated.
+    @discardableResult
+    public func generate(_ o: SamplingOptions, to sink: ByteSink) throws -> Int {
+        var rng = RNG(seed: o.seed)
+        let vocab = checkpoint.vocab
+        let primeIDs = o.prime.compactMap { vocab.id(of: $0) }
+        var produced = 0
+        var lastByte: UInt8? = nil
+        for sampleIndex in 0..<o.count {
+            if sampleIndex > 0 {
+                if let separator = o.separator {
+                    try sink.write(separator)
+                } else {
+                    try sink.write(lastByte == 0x0A ? [0x0A] : [0x0A, 0x0A])
+                }
+            }
+            sampler.reset()
+            var logits: UnsafeMutableBufferPointer<Float>? = nil
+            for id in primeIDs {
+                if o.echoPrime { try sink.write(pieces[id]) }
+                logits = sampler.step(token: id)
+            }
+            if o.echoPrime && !primeIDs.isEmpty { try sink.flush() }
+            var recent: [UInt8] = []
+            for _ in 0..<o.length {
+                let next: Int
+                if let l = logits {
+                    if o.argmax {
+                        next = argmax(l)
+                    } else {
+                        next = sampleCategorical(l, temperature: o.temperature, rng: &rng, topK: o.topK, topP: o.topP)
+                    }
+                } else {
+                    // No prime: the first symbol is uniform over the vocabulary (as char-rnn).
+                    next = rng.below(vocab.count)
+                }
+                let bytes = pieces[next]
+                try sink.write(bytes)
+                lastByte = bytes.last
+                produced += 1
+                if o.flushEachSymbol || bytes.last == 0x0A { try sink.flush() }
+                if let stop = o.stop {
+                    recent.append(contentsOf: bytes)
+                    if recent.count > stop.count { recent.removeFirst(recent.count - stop.count) }
+                    if recent == stop { break }
+                }
+                logits = sampler.step(token: next)
+            }
+            try sink.flush()
+        }
+        return produced
+    }
+}
