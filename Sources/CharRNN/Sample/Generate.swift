@@ -65,6 +65,10 @@ public final class Generator {
                     } else {
                         next = sampleCategorical(l, temperature: o.temperature, rng: &rng, topK: o.topK, topP: o.topP)
                     }
+                } else if o.argmax {
+                    // No prime and --argmax: start from a newline (or the first
+                    // symbol), so the output does not depend on the seed.
+                    next = vocab.id(of: 0x0A) ?? 0
                 } else {
                     // No prime: the first symbol is uniform over the vocabulary (as char-rnn).
                     next = rng.below(vocab.count)
