@@ -8,7 +8,7 @@ SWIFT      ?= swift
 # For a portable binary: make build TARGET_CPU=x86-64-v3
 SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
 BIN        := .build/release
-TOOLS      := rnn-vocab rnn-encode rnn-train
+TOOLS      := rnn-vocab rnn-encode rnn-train rnn-sample rnn-ckpt
 DEMO_SECONDS ?= 120
 MAN1       := $(wildcard man/*.1)
 MAN5       := $(wildcard man/*.5)
@@ -75,7 +75,10 @@ demo: deps build data
 	@echo "== train a 2x128 LSTM for about two minutes (Ctrl-C saves and stops early)"
 	$(BIN)/rnn-train data/shakespeare/input.tokens -o cv/demo --max-seconds $(DEMO_SECONDS) --eval-val-every 250 --print-every 50
 	@echo "== checkpoints in cv/demo/ (resume with: $(BIN)/rnn-train data/shakespeare/input.tokens --resume FILE)"
-	@ls -1 cv/demo
+	$(BIN)/rnn-ckpt ls cv/demo
+	@echo "== a sample from the best checkpoint"
+	$(BIN)/rnn-sample "$$($(BIN)/rnn-ckpt best cv/demo)" -n 600 -t 0.8 --prime "ROMEO:" --echo-prime
+	@echo
 
 # Ours, and PyTorch when $$PYTHON (default python3) imports torch: PYTHON=/path/to/python make bench
 bench: build data/tinyshakespeare/input.txt data
