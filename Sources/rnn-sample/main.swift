@@ -74,7 +74,7 @@ struct RnnSample: ParsableCommand {
 
     func run() throws {
         common.apply(tool: "rnn-sample")
-        OpenBLASSetup.setThreads(1)  // batch-1 GEMVs are fastest on one thread
+        OpenBLASSetup.setThreads(1)  // the sampler splits big products over --threads itself
         let clock = ContinuousClock()
         let start = clock.now
         let ckpt = try Checkpoint.load(path: checkpoint)
@@ -94,7 +94,7 @@ struct RnnSample: ParsableCommand {
         if common.verbose {
             printError("rnn-sample: \(checkpoint): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
         }
-        let generator = Generator(checkpoint: ckpt)
+        let generator = Generator(checkpoint: ckpt, threads: common.threadCount)
         let out = FileSink.standardOutput()
         let sampleStart = clock.now
         let produced = try generator.generate(o, to: out)

@@ -26,9 +26,9 @@ public final class Generator {
     let sampler: Sampler
     let pieces: [[UInt8]]        // bytes of each symbol
 
-    public init(checkpoint: Checkpoint) {
+    public init(checkpoint: Checkpoint, threads: Int = 1) {
         self.checkpoint = checkpoint
-        sampler = Sampler(config: checkpoint.config, params: checkpoint.params)
+        sampler = Sampler(config: checkpoint.config, params: checkpoint.params, threads: threads)
         let vocab = checkpoint.vocab
         pieces = vocab.symbols.map { vocab.unit == .byte ? [UInt8($0)] : UTF8Scan.encode($0) }
     }

@@ -21,7 +21,22 @@ public final class Sampler {
     let logits: FloatBuffer           // (V)
     let probs: FloatBuffer            // (V)
 
-    public init(config: ModelConfig, params p: [Float]) {
+    /// Splits big matrix-vector products over threads (only worth it when
+    /// the weights no longer fit in one core's cache).
+    let pool: WorkerPool?
+
+    /// y (m) += A (m×n) · x, by row blocks over the pool when there is one.
+    @inline(__always)
+    func matvec(m: Int, n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        guard let pool else { return gemv(m: m, n: n, a: a, lda: n, x: x, beta: 1, y: y) }
+        pool.split(m) { rows in
+            gemv(m: rows.count, n: n, a: a + rows.lowerBound * n, lda: n, x: x, beta: 1, y: y + rows.lowerBound)
+        }
+    }
+
+    public init(config: ModelConfig, params p: [Float], threads: Int = 1) {
+        let weightBytes = 4 * config.cell.gates * config.rnnSize * config.rnnSize * config.numLayers * 2
+        pool = threads > 1 && weightBytes > (4 << 20) ? WorkerPool(threads: threads) : nil
         self.config = config
         layout = ParamLayout(config)
         let H = config.rnnSize, GH = config.cell.gates * config.rnnSize
@@ -68,17 +83,17 @@ public final class Sampler {
             (pre).update(from: p + lay.biasIH, count: GH)
             if k == 0 {
                 if let enc = layout.encoder {
-                    gemv(m: GH, n: In, a: p + lay.weightIH, lda: In, x: p + enc + token * In, beta: 1, y: pre)
+                    matvec(m: GH, n: In, a: p + lay.weightIH, x: p + enc + token * In, y: pre)
                 } else {
                     let row = weightT.pointer + token * GH
                     for j in 0..<GH { pre[j] += row[j] }
                 }
             } else {
-                gemv(m: GH, n: In, a: p + lay.weightIH, lda: In, x: h[k - 1].pointer, beta: 1, y: pre)
+                matvec(m: GH, n: In, a: p + lay.weightIH, x: h[k - 1].pointer, y: pre)
             }
             // rec = W_hh h + b_hh
             rec.update(from: p + lay.biasHH, count: GH)
-            gemv(m: GH, n: H, a: p + lay.weightHH, lda: H, x: h[k].pointer, beta: 1, y: rec)
+            matvec(m: GH, n: H, a: p + lay.weightHH, x: h[k].pointer, y: rec)
             let hk = h[k].pointer, ck = c[k].pointer
             switch config.cell {
             case .lstm:
@@ -95,7 +110,7 @@ public final class Sampler {
             }
         }
         logits.pointer.update(from: p + layout.decoderBias, count: V)
-        gemv(m: V, n: H, a: p + layout.decoderWeight, lda: H, x: h[L - 1].pointer, beta: 1, y: logits.pointer)
+        matvec(m: V, n: H, a: p + layout.decoderWeight, x: h[L - 1].pointer, y: logits.pointer)
         return UnsafeMutableBufferPointer(start: logits.pointer, count: V)
     }
 
