@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# bench/run.sh BIN_DIR [--quick] — charrnn's benchmark (`make bench`, `make bench-quick`).
+#
+# Measures rnn-encode throughput and rnn-train chars/s and peak RSS on
+# tiny-shakespeare, and the same training (and batch-1 sampling) figures from
+# the PyTorch reference bench/torch_ref.py when ${PYTHON:-python3} can import
+# torch. Ours and PyTorch's runs alternate (ours, torch, ours, torch) and the
+# best of each is kept. Prints a Markdown section for bench/results.md and
+# also writes it to bench/out/last.md. See bench/README.md.
+set -euo pipefail
+
+usage() { echo "usage: bash bench/run.sh BIN_DIR [--quick]" >&2; exit 64; }
+[ $# -ge 1 ] || usage
+BIN=$1; shift
+QUICK=0
+for a in "$@"; do case $a in --quick) QUICK=1 ;; *) usage ;; esac; done
+[ -x "$BIN/rnn-train" ] || { echo "bench: no rnn-train in $BIN — run 'make build' first" >&2; exit 1; }
+BIN=$(cd "$BIN" && pwd)
+cd "$(dirname "$0")/.."                      # repository root
+
+TINY=data/tinyshakespeare/input.txt          # training corpus
+BIG=data/shakespeare/input.txt               # encode corpus (5 MB)
+[ -f "$TINY" ] || { echo "bench: $TINY missing — run 'make $TINY'" >&2; exit 1; }
+PYTHON=${PYTHON:-python3}
+B=50; T=50                                    # batch, sequence length
+NCORES=$(nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo)
+if [ "$NCORES" -gt 1 ]; then THREADS="1 $NCORES"; else THREADS=1; fi
+
+# *_ITERS: training iterations in all, of which the first *_WARM are not timed
+# (SMALL: H=128, BIG: H=512); SAMPLE_N: characters PyTorch samples (ours 10x).
+if [ $QUICK = 1 ]; then
+  REPEATS=1; ENC_RUNS=1; THREADS=$NCORES
+  SMALL_ITERS=15; SMALL_WARM=3; BIG_ITERS=6; BIG_WARM=2; SAMPLE_N=1000
+else
+  REPEATS=${BENCH_REPEATS:-2}; ENC_RUNS=3
+  SMALL_ITERS=65; SMALL_WARM=5; BIG_ITERS=23; BIG_WARM=3; SAMPLE_N=3000
+fi
+CONFIGS="lstm:128 lstm:512 gru:128 rnn:128"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/charrnn-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+START_ALL=$(date +%s)
+now() { date +%s.%N; }
+# Work on copies, so that a rebuild in the same tree during the run (another
+# `make build`) cannot mix two versions of the tools in one table.
+mkdir "$TMP/bin"
+for t in rnn-vocab rnn-encode rnn-train rnn-sample; do
+  if [ -x "$BIN/$t" ]; then cp "$BIN/$t" "$TMP/bin/"; fi
+done
+SRC_BIN=$BIN; BIN=$TMP/bin
+log() { echo "  $*" >&2; }
+
+# --- peak RSS: GNU time if it works, else a tiny Python wrapper -------------
+if [ "${BENCH_RSS:-}" != python ] && /usr/bin/time -v -o "$TMP/probe" true >/dev/null 2>&1; then
+  RSS_TOOL="/usr/bin/time -v"
+  rss_run() { local out=$1; shift; /usr/bin/time -v -o "$out" "$@"; }
+else
+  PY_RSS=$(command -v python3 || echo "$PYTHON")
+  RSS_TOOL="bench/peakrss.py"
+  rss_run() { local out=$1; shift; "$PY_RSS" bench/peakrss.py -o "$out" "$@"; }
+fi
+rss_mb() { awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
+json_field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
+
+# --- results: rows in order, best value kept per side ----------------------
+ROWS=(); declare -A OURS=() TORCH=() BETTER=()
+row() { ROWS+=("$1"); BETTER[$1]=$2; }      # label, "high" or "low" is better
+keep() {                                      # side label value: keep the best
+  local -n side=$1; local cur=${side[$2]:-}
+  [ -n "$3" ] || return 0
+  if [ -z "$cur" ] || awk -v a="$3" -v b="$cur" -v d="${BETTER[$2]}" \
+       'BEGIN { exit !((d == "high") ? a > b : a < b) }'; then side[$2]=$3; fi
+}
+
+# --- header -----------------------------------------------------------------
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+BLAS=$(printf 'a\n' | "$BIN/rnn-vocab" --verbose 2>&1 >/dev/null | sed -n 's/.*OpenBLAS kernels: //p' | head -1)
+BUILT=$(date -r "$SRC_BIN/rnn-train" '+%Y-%m-%d %H:%M')
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || COMMIT="$COMMIT (+ local changes)"
+if "$PYTHON" -c 'import torch' 2>/dev/null; then
+  HAVE_TORCH=1
+  TORCH_VER=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null)
+else
+  HAVE_TORCH=0
+fi
+MODE=full; [ $QUICK = 1 ] && MODE=quick
+
+header() {
+  echo "## $(date '+%Y-%m-%d %H:%M %Z') — $MODE run"
+  echo
+  echo "- CPU: ${CPU:-unknown}, $NCORES cores"
+  echo "- OpenBLAS kernels: ${BLAS:-unknown}"
+  echo "- build: commit $COMMIT, rnn-train built $BUILT, target CPU ${TARGET_CPU:-unknown (not run through make)}"
+  if [ $HAVE_TORCH = 1 ]; then echo "- PyTorch: $TORCH_VER ($PYTHON)"
+  else echo "- PyTorch not importable with $PYTHON: ours alone (set PYTHON=/path/to/python)"; fi
+  echo "- batch $B, seq $T, 2 layers, one-hot input; training: $((SMALL_ITERS - SMALL_WARM)) timed iterations" \
+       "after $SMALL_WARM (H=512: $((BIG_ITERS - BIG_WARM)) after $BIG_WARM); best of $REPEATS; peak RSS by $RSS_TOOL"
+}
+header >&2
+echo >&2
+
+# --- encode throughput --------------------------------------------------------
+ENC_IN=$BIG; [ -f "$ENC_IN" ] || { ENC_IN=$TINY; log "note: $BIG missing, encoding $TINY instead"; }
+ENC_MB=$(awk -v b="$(wc -c < "$ENC_IN")" 'BEGIN { printf "%.1f", b / 1e6 }')
+ENC_ROW="encode $ENC_IN ($ENC_MB MB), MB/s"; ENC_RSS_ROW="encode, peak RSS (MB)"
+row "$ENC_ROW" high; row "$ENC_RSS_ROW" low
+echo "encode ($ENC_RUNS runs)" >&2
+for _ in $(seq "$ENC_RUNS"); do
+  t0=$(now); rss_run "$TMP/rss" "$BIN/rnn-encode" -o "$TMP/big.tokens" "$ENC_IN"; t1=$(now)
+  mbs=$(awk -v m="$ENC_MB" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", m / (b - a) }')
+  log "$mbs MB/s, $(rss_mb "$TMP/rss") MB"
+  keep OURS "$ENC_ROW" "$mbs"; keep OURS "$ENC_RSS_ROW" "$(rss_mb "$TMP/rss")"
+done
+rm -f "$TMP/big.tokens"
+"$BIN/rnn-encode" -o "$TMP/tiny.tokens" "$TINY"
+
+# --- training -------------------------------------------------------------------
+# chars/s over the iterations after the warm-up, from --metrics JSON lines
+# (one per iteration; "seconds" is the time since training started).
+metrics_cps() {
+  awk -v w="$1" -v bt=$((B * T)) '
+    /"train_loss":null/ { next }
+    { match($0, /"iteration":[0-9]+/); it = substr($0, RSTART + 12, RLENGTH - 12) + 0
+      match($0, /"seconds":[0-9.eE+-]+/); s = substr($0, RSTART + 10, RLENGTH - 10) + 0
+      if (it == w) s0 = s
+      if (it > last) { last = it; s1 = s } }
+    END { if (last > w && s1 > s0) printf "%.0f", (last - w) * bt / (s1 - s0) }' "$2"
+}
+
+ours_train() {   # model size threads iters warm
+  local m=$1 h=$2 th=$3 n=$4 w=$5
+  rm -rf "$TMP/cv" "$TMP/m.jsonl"
+  # A one-minibatch validation split, validated only at the end: it costs
+  # next to nothing and is outside the timed iterations anyway.
+  if ! rss_run "$TMP/rss" "$BIN/rnn-train" "$TMP/tiny.tokens" -o "$TMP/cv" -q --seed 123 \
+      --model "$m" --rnn-size "$h" --num-layers 2 --batch-size $B --seq-length $T \
+      --threads "$th" --max-iterations "$n" --eval-val-every $((n + 1000)) \
+      --train-frac 0.999 --val-frac 0.001 --metrics "$TMP/m.jsonl"; then
+    log "ours: rnn-train failed"; CPS=; RSS=; return
+  fi
+  CPS=$(metrics_cps "$w" "$TMP/m.jsonl"); RSS=$(rss_mb "$TMP/rss")
+}
+
+torch_train() {  # model size threads iters warm
+  local m=$1 h=$2 th=$3 n=$4 w=$5
+  if ! rss_run "$TMP/rss" "$PYTHON" bench/torch_ref.py train "$TINY" --model "$m" --rnn-size "$h" \
+      --num-layers 2 --batch-size $B --seq-length $T --threads "$th" \
+      --iters $((n - w)) --warmup "$w" > "$TMP/t.json"; then
+    log "PyTorch: torch_ref.py failed"; CPS=; RSS=; return
+  fi
+  CPS=$(json_field chars_per_sec < "$TMP/t.json"); CPS=${CPS%.*}; RSS=$(rss_mb "$TMP/rss")
+}
+
+for c in $CONFIGS; do
+  m=${c%%:*}; h=${c#*:}; M=$(echo "$m" | tr a-z A-Z)
+  if [ "$h" -ge 512 ]; then n=$BIG_ITERS; w=$BIG_WARM; else n=$SMALL_ITERS; w=$SMALL_WARM; fi
+  RSS_ROW="train $M 2×$h, peak RSS (MB)"; BETTER[$RSS_ROW]=low   # listed after the chars/s rows
+  for th in $THREADS; do
+    label="train $M 2×$h, $th thread$([ "$th" = 1 ] || echo s), chars/s"
+    row "$label" high
+    echo "$label" >&2
+    for _ in $(seq "$REPEATS"); do
+      ours_train "$m" "$h" "$th" "$n" "$w"
+      log "ours:    ${CPS:-?} chars/s, ${RSS:-?} MB"
+      keep OURS "$label" "$CPS"; keep OURS "$RSS_ROW" "$RSS"
+      if [ "$m:$h" = lstm:128 ] && [ ! -f "$TMP/lstm128.ckpt" ]; then
+        f=$(ls "$TMP"/cv/*.ckpt 2>/dev/null | head -1 || true)
+        if [ -n "$f" ]; then cp "$f" "$TMP/lstm128.ckpt"; fi
+      fi
+      if [ $HAVE_TORCH = 1 ]; then
+        torch_train "$m" "$h" "$th" "$n" "$w"
+        log "PyTorch: ${CPS:-?} chars/s, ${RSS:-?} MB"
+        keep TORCH "$label" "$CPS"; keep TORCH "$RSS_ROW" "$RSS"
+      fi
+    done
+  done
+  ROWS+=("$RSS_ROW")
+done
+
+# --- sampling: batch 1, one character at a time, 1 thread ------------------------
+SAMPLE_ROW="sample LSTM 2×128, batch 1, 1 thread, chars/s"
+row "$SAMPLE_ROW" high
+echo "$SAMPLE_ROW" >&2
+for _ in $(seq "$REPEATS"); do
+  if [ -x "$BIN/rnn-sample" ] && [ -f "$TMP/lstm128.ckpt" ]; then
+    # The whole process, loading the checkpoint included, over 10x the characters.
+    n=$((SAMPLE_N * 10)); t0=$(now)
+    if "$BIN/rnn-sample" "$TMP/lstm128.ckpt" -n $n --seed 123 --threads 1 > /dev/null 2> "$TMP/err"; then
+      t1=$(now); cps=$(awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+      log "ours:    $cps chars/s"; keep OURS "$SAMPLE_ROW" "$cps"
+    else
+      log "ours: rnn-sample failed: $(head -1 "$TMP/err")"
+    fi
+  else
+    log "ours:    no rnn-sample in $SRC_BIN yet"
+  fi
+  if [ $HAVE_TORCH = 1 ]; then
+    if "$PYTHON" bench/torch_ref.py sample "$TINY" -n "$SAMPLE_N" --warmup 50 --threads 1 > "$TMP/t.json"; then
+      cps=$(json_field chars_per_sec < "$TMP/t.json"); cps=${cps%.*}
+      log "PyTorch: $cps chars/s"; keep TORCH "$SAMPLE_ROW" "$cps"
+    fi
+  fi
+done
+
+# --- table ------------------------------------------------------------------------
+mkdir -p bench/out
+{
+  header
+  echo
+  if [ $HAVE_TORCH = 1 ]; then
+    echo "| figure | ours | PyTorch | ours/PyTorch |"
+    echo "|---|---:|---:|---:|"
+  else
+    echo "| figure | ours |"
+    echo "|---|---:|"
+  fi
+  for r in "${ROWS[@]}"; do
+    o=${OURS[$r]:-—}; p=${TORCH[$r]:-—}
+    if [ $HAVE_TORCH = 1 ]; then
+      ratio=—
+      if [ "$o" != — ] && [ "$p" != — ]; then
+        ratio=$(awk -v a="$o" -v b="$p" 'BEGIN { printf "%.2f", a / b }')
+      fi
+      echo "| $r | $o | $p | $ratio |"
+    else
+      echo "| $r | $o |"
+    fi
+  done
+  echo
+  echo "chars/s: ratio > 1 means ours is faster. Peak RSS: ratio < 1 means ours uses less memory."
+  echo "Took $(( $(date +%s) - START_ALL )) s."
+  echo
+} | tee bench/out/last.md
+echo "(also in bench/out/last.md; to keep it: cat bench/out/last.md >> bench/results.md)" >&2

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""PyTorch reference for the charrnn benchmark (bench/run.sh).
+
+The same model and training step as rnn-train's defaults, written plainly in
+PyTorch, so that its speed and memory can be compared with ours:
+one-hot input -> nn.LSTM / nn.GRU / nn.RNN (batch_first) -> nn.Linear,
+mean cross-entropy, RMSprop(lr 2e-3, alpha 0.95, eps 1e-8), every gradient
+element clamped to +-5, hidden state carried (detached) from one minibatch
+to the next, data laid out as char-rnn's loader does. It builds its own
+vocabulary from the text file. Weights are random (uniform +-0.08): only the
+speed matters here, not what is learnt.
+
+Run:
+  python3 bench/torch_ref.py train data/tinyshakespeare/input.txt \
+      --model lstm --rnn-size 128 --num-layers 2 --iters 60 --threads 2
+  python3 bench/torch_ref.py sample data/tinyshakespeare/input.txt -n 2000
+
+Each prints one JSON line on stdout:
+  train:  chars_per_sec, ms_per_iter, peak_rss_mb, ... (warm-up excluded)
+  sample: chars_per_sec, peak_rss_mb, ...
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CharModel(nn.Module):
+    def __init__(self, kind, vocab_size, hidden, layers):
+        super().__init__()
+        cell = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+        self.kind = kind
+        self.vocab_size = vocab_size
+        self.rnn = cell(vocab_size, hidden, num_layers=layers, batch_first=True)
+        self.decoder = nn.Linear(hidden, vocab_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -0.08, 0.08)
+        if kind == "lstm":  # forget-gate bias 1 (gate order i, f, g, o)
+            with torch.no_grad():
+                for k in range(layers):
+                    getattr(self.rnn, f"bias_ih_l{k}")[hidden:2 * hidden] = 1.0
+                    getattr(self.rnn, f"bias_hh_l{k}")[hidden:2 * hidden] = 0.0
+
+    def forward(self, x, state):
+        one_hot = F.one_hot(x, self.vocab_size).float()
+        out, state = self.rnn(one_hot, state)
+        return self.decoder(out), state
+
+
+def detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def load_text(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    return torch.tensor([index[c] for c in text], dtype=torch.long), len(chars)
+
+
+def train(args):
+    tokens, V = load_text(args.file)
+    B, T = args.batch_size, args.seq_length
+    # char-rnn's layout: truncate to a multiple of B*T, targets shifted by one
+    # (the last wrapping to the first), B parallel streams as rows.
+    n = (len(tokens) // (B * T)) * (B * T)
+    x = tokens[:n]
+    y = torch.cat([tokens[1:n], tokens[:1]])
+    x, y = x.view(B, -1), y.view(B, -1)
+    nb = n // (B * T)
+
+    model = CharModel(args.model, V, args.rnn_size, args.num_layers)
+    opt = torch.optim.RMSprop(model.parameters(), lr=2e-3, alpha=0.95, eps=1e-8)
+    state = None
+
+    def step(i):
+        nonlocal state
+        j = i % nb
+        if j == 0:
+            state = None  # new epoch: fresh hidden state
+        xb, yb = x[:, j * T:(j + 1) * T], y[:, j * T:(j + 1) * T]
+        logits, state = model(xb, detach(state))
+        loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for p in model.parameters():
+            p.grad.clamp_(-5.0, 5.0)
+        opt.step()
+        return loss.item()
+
+    for i in range(args.warmup):
+        step(i)
+    start = time.perf_counter()
+    for i in range(args.warmup, args.warmup + args.iters):
+        loss = step(i)
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "mode": "train", "model": args.model, "rnn_size": args.rnn_size,
+        "num_layers": args.num_layers, "batch_size": B, "seq_length": T,
+        "threads": torch.get_num_threads(), "warmup": args.warmup,
+        "iters": args.iters, "seconds": round(elapsed, 4),
+        "ms_per_iter": round(1000 * elapsed / args.iters, 3),
+        "chars_per_sec": round(args.iters * B * T / elapsed, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1), "last_loss": round(loss, 4),
+        "torch": torch.__version__,
+    }))
+
+
+@torch.no_grad()
+def sample(args):
+    tokens, V = load_text(args.file)
+    model = CharModel(args.model, V, args.rnn_size, args.num_layers).eval()
+    gen = torch.Generator().manual_seed(args.seed)
+    x = tokens[:1].view(1, 1)  # prime with the text's first character
+    state = None
+    out = []
+
+    def one():
+        nonlocal x, state
+        logits, state = model(x, state)
+        probs = F.softmax(logits[0, -1] / args.temperature, dim=-1)
+        x = torch.multinomial(probs, 1, generator=gen).view(1, 1)
+        out.append(int(x))
+
+    for _ in range(args.warmup):
+        one()
+    start = time.perf_counter()
+    for _ in range(args.n):
+        one()
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "mode": "sample", "model": args.model, "rnn_size": args.rnn_size,
+        "num_layers": args.num_layers, "threads": torch.get_num_threads(),
+        "chars": args.n, "seconds": round(elapsed, 4),
+        "chars_per_sec": round(args.n / elapsed, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1), "torch": torch.__version__,
+    }))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("mode", choices=["train", "sample"])
+    ap.add_argument("file", help="UTF-8 text file (its own vocabulary is built)")
+    ap.add_argument("--model", choices=["lstm", "gru", "rnn"], default="lstm")
+    ap.add_argument("--rnn-size", type=int, default=128)
+    ap.add_argument("--num-layers", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=50)
+    ap.add_argument("--seq-length", type=int, default=50)
+    ap.add_argument("--iters", type=int, default=50, help="timed iterations (train)")
+    ap.add_argument("--warmup", type=int, default=5, help="untimed iterations or characters first")
+    ap.add_argument("-n", type=int, default=2000, help="characters to sample (sample)")
+    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=123)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    train(args) if args.mode == "train" else sample(args)
+
+
+if __name__ == "__main__":
+    main()
