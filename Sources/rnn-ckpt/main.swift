@@ -11,6 +11,11 @@ struct RnnCkpt: ParsableCommand {
         abstract: "Inspect, compare, evaluate, export and prune checkpoints.",
         discussion: "See rnn-ckpt(1).",
         subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Export.self, Strip.self, Plot.self, Prune.self])
+
+    func run() throws {
+        printError("rnn-ckpt: error: missing subcommand (info, ls, best, vocab, eval, export, strip, plot, prune) — see 'rnn-ckpt --help'")
+        throw ExitCode(ExitStatus.usage)
+    }
 }
 
 struct Info: ParsableCommand {
@@ -31,7 +36,7 @@ struct Info: ParsableCommand {
             "train loss:  \(bits(s.trainLoss))",
             "val loss:    \(bits(s.valLoss))",
             "best val:    \(bits(s.progress.bestValLoss))",
-            "optimizer:   \(s.hasOptimizer ? "\(s.options.optimizer.rawValue) state present (--resume works)" : "none (stripped; sampling only)")",
+            "optimizer:   \(s.hasOptimizer ? "\(s.options.optimizer.rawValue) state present" + (s.hasCarriedState ? " (--resume continues exactly)" : "") : "none (stripped; sampling only)")",
         ]
         let o = s.options
         lines.append("training:    batch \(o.batchSize), seq \(o.seqLength), lr \(shortNumber(o.learningRate)), decay \(o.learningRateDecay) after \(o.learningRateDecayAfter) epochs, grad clip \(o.gradClip), seed \(o.seed), savefile \(o.savefile)")
@@ -45,7 +50,7 @@ func summaries(_ paths: [String]) throws -> [CheckpointSummary] {
     var out: [CheckpointSummary] = []
     for f in files {
         do { out.append(try CheckpointSummary(path: f)) } catch let e as CharRNNError {
-            printError("rnn-ckpt: warning: skipping \(e)")
+            printError("rnn-ckpt: warning: skipping a checkpoint: \(e)")
         }
     }
     return out.sorted { ($0.valLoss ?? .infinity, $0.path) < ($1.valLoss ?? .infinity, $1.path) }
@@ -107,8 +112,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        common.apply(tool: "rnn-ckpt")
-        OpenBLASSetup.setThreads(1)
+        common.apply(tool: "rnn-ckpt", blasThreads: 1)
         let ckpt = try Checkpoint.load(path: checkpoint)
         let source = try FileSource.open(file)
         let bytes = try source.readAll()
@@ -117,6 +121,10 @@ struct Eval: ParsableCommand {
         var unknown: [UInt32: Int] = [:]
         if bytes.starts(with: [0x1f, 0x8b]) || looksLikeSafetensors(bytes) {
             let tokens = try TokensFile.read(from: MemorySource(bytes), name: source.name)
+            if tokens.vocab.unit != vocab.unit {
+                throw CharRNNError("\(source.name) holds \(tokens.vocab.unit == .byte ? "bytes" : "characters") but \(checkpoint) models \(vocab.unit == .byte ? "bytes" : "characters")",
+                                   hint: "evaluate the text itself, or encode it \(vocab.unit == .byte ? "with" : "without") --bytes")
+            }
             let toids = TokenIDs(tokens.tokens)
             // Map through symbols, so a tokens file with another vocab still works.
             let map = tokens.vocab.symbols.map { vocab.id(of: $0).map(Int32.init) }
@@ -129,18 +137,22 @@ struct Eval: ParsableCommand {
                     if let id = vocab.id(of: s) { ids.append(Int32(id)) } else { unknown[s, default: 0] += 1 }
                 }
                 if vocab.unit == .byte { for b in buf { add(UInt32(b)) } }
-                else { try UTF8Scan.forEachScalar(buf, name: source.name) { s, _ in add(s) } }
+                else {
+                    do { try UTF8Scan.forEachScalar(buf, name: source.name) { s, _ in add(s) } } catch let e as CharRNNError {
+                        throw CharRNNError(e.what, hint: "\(checkpoint) models UTF-8 characters; convert the text (e.g. iconv)")
+                    }
+                }
             }
         }
         let skipped = unknown.values.reduce(0, +)
         if skipped > 0 && !common.quiet {
             let shown = unknown.sorted { $0.value > $1.value }.prefix(8).map { "\(vocab.describe($0.key)) ×\($0.value)" }
-            printError("rnn-ckpt: warning: skipped \(skipped) characters not in the vocabulary: \(shown.joined(separator: ", "))")
+            printError("rnn-ckpt: warning: skipped \(skipped) character\(skipped == 1 ? "" : "s") not in the vocabulary: \(shown.joined(separator: ", "))")
         }
         if ids.count < 2 {
             throw CharRNNError("\(source.name) has \(ids.count) known characters; at least 2 are needed", hint: "give more text in the model's vocabulary")
         }
-        let r = evaluate(checkpoint: ckpt, ids: ids, skipped: skipped)
+        let r = evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount)
         if json {
             try writeOut(JSONValue.object([("loss", .double(r.loss)), ("bits_per_char", .double(r.bitsPerChar)),
                                            ("perplexity", .double(r.perplexity)), ("characters", .int(ids.count)),

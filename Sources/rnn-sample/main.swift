@@ -73,8 +73,7 @@ struct RnnSample: ParsableCommand {
     }
 
     func run() throws {
-        common.apply(tool: "rnn-sample")
-        OpenBLASSetup.setThreads(1)  // the sampler splits big products over --threads itself
+        common.apply(tool: "rnn-sample", blasThreads: 1)  // the sampler splits big products itself
         let clock = ContinuousClock()
         let start = clock.now
         let ckpt = try Checkpoint.load(path: checkpoint)

@@ -58,6 +58,7 @@ struct RnnTrain: ParsableCommand {
     @Option(help: "Start from this checkpoint's weights with a new optimiser.") var initFrom: String?
     @Option(help: "Continue this checkpoint's run exactly (weights, optimiser, position, RNG).") var resume: String?
 
+    @Option(help: "When a checkpoint cannot be written (disk full): stop (saving nothing worse) or continue training.") var onWriteError: String = "stop"
     @Option(help: "Compute device: cpu.") var device: String = "cpu"
     @OptionGroup var common: CommonOptions
 
@@ -85,11 +86,12 @@ struct RnnTrain: ParsableCommand {
         if initFrom != nil && resume != nil { throw ValidationError("give --init-from or --resume, not both.") }
         if dataDir != nil && tokens != nil { throw ValidationError("give a tokens file or --data-dir, not both.") }
         if let s = savefile, s.isEmpty || s.contains("/") { throw ValidationError("--savefile must be a plain name (got '\(s)').") }
+        if onWriteError != "stop" && onWriteError != "continue" { throw ValidationError("--on-write-error must be stop or continue (got '\(onWriteError)').") }
         if device != "cpu" { throw ValidationError("--device \(device) is not available: this build trains on the cpu only.") }
     }
 
     func run() throws {
-        common.apply(tool: "rnn-train")
+        common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
         let reporter = ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
         defer { reporter.finish() }
 
@@ -131,6 +133,11 @@ struct RnnTrain: ParsableCommand {
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
                                   params: startParams, resume: resumeFrom, reporter: reporter)
         if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
+        trainer.continueOnWriteError = onWriteError == "continue"
+        // One run per checkpoint folder and savefile at a time.
+        try makeDirectory(opts.checkpointDir)
+        let lock = try RunLock(directory: opts.checkpointDir, savefile: opts.savefile)
+        defer { lock.release() }
         if let r = resumeFrom, let lr = learningRate, lr != r.progress.learningRate { trainer.progress.learningRate = lr }
         let loader = trainer.loader
         reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
@@ -143,6 +150,10 @@ struct RnnTrain: ParsableCommand {
         let outcome = try trainer.run()
         reporter.finish()
         let last = trainer.lastCheckpoint ?? "(none)"
+        if trainer.lastSaveFailed {
+            throw CharRNNError("training ended but its last checkpoint could not be written (\(trainer.writeErrors) failed writes); the newest saved one is \(last)",
+                               hint: "free some disk space and --resume from it")
+        }
         switch outcome {
         case .finished:
             reporter.info("done: \(trainer.progress.iteration) iterations; best val_loss \(trainer.progress.bestValLoss.map { fixed($0, 4) } ?? "?"); last checkpoint \(last)")

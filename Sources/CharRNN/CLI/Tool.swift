@@ -75,9 +75,10 @@ public struct CommonOptions: ParsableArguments {
         }
     }
 
-    /// Applies the thread count and prints the kernel line when verbose.
-    public func apply(tool: String) {
-        OpenBLASSetup.setThreads(threadCount)
+    /// Applies the thread count (OpenBLAS gets `blasThreads` when the tool
+    /// splits work itself) and prints the kernel line when verbose.
+    public func apply(tool: String, blasThreads: Int? = nil) {
+        OpenBLASSetup.setThreads(blasThreads ?? threadCount)
         if verbose || ProcessEnvironment.get("CHARRNN_DEBUG") != nil {
             printError("\(tool): \(OpenBLASSetup.describe())")
         }

@@ -23,7 +23,7 @@ public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads
         while position < n - 1 {
             let length = min(chunk, n - 1 - position)
             if network == nil || network!.seqLength != length {
-                network = Network(config: checkpoint.config, batch: 1, seqLength: length, threads: 1)
+                network = Network(config: checkpoint.config, batch: 1, seqLength: length, threads: threads)
                 if let h = carriedH, let c = carriedC { network!.stateH = h; network!.stateC = c }
             }
             let net = network!
@@ -36,7 +36,6 @@ public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads
             position += length
         }
     }
-    _ = threads
     return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
 }
 

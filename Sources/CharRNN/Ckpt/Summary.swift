@@ -13,6 +13,7 @@ public struct CheckpointSummary {
     public var history: History
     public var fileSize: Int
     public var hasOptimizer: Bool
+    public var hasCarriedState: Bool
     public var parameters: Int
 
     /// Reads the header only (fast for big checkpoints).
@@ -36,6 +37,7 @@ public struct CheckpointSummary {
         var st = stat()
         fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
         hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optim.") }
+        hasCarriedState = file.tensors.contains { $0.name.hasPrefix("state.") }
         parameters = ParamLayout(config).total
         // The weights must all be there with the right shapes.
         for view in ParamLayout(config).views {

@@ -38,6 +38,11 @@ public final class Trainer {
     public var progress: Progress
     public var history: History
     public var sampleEvery = 0
+    /// Keep training when a checkpoint cannot be written (disk full...);
+    /// the failure is reported and the next validation tries again.
+    public var continueOnWriteError = false
+    public private(set) var writeErrors = 0
+    public private(set) var lastSaveFailed = false
     public var sampleLength = 200
     public private(set) var savedCheckpoints: [(path: String, valLoss: Double)] = []
     public private(set) var lastCheckpoint: String? = nil
@@ -153,6 +158,20 @@ public final class Trainer {
         }
     }
 
+    /// Saves; with continueOnWriteError a failed write is reported and
+    /// training goes on (the previous checkpoints are untouched).
+    func saveOrReport(clock: ContinuousClock, start: ContinuousClock.Instant) throws {
+        do {
+            try evaluateAndSave(clock: clock, start: start)
+            lastSaveFailed = false
+        } catch let e as CharRNNError where continueOnWriteError {
+            writeErrors += 1
+            lastSaveFailed = true
+            history.val.removeLast()
+            printError("rnn-train: warning: could not save a checkpoint at iteration \(progress.iteration): \(e); training goes on (--on-write-error continue)")
+        }
+    }
+
     /// Runs until the iteration budget, the time budget, a signal, or divergence.
     public func run() throws -> TrainOutcome {
         let clock = ContinuousClock()
@@ -228,7 +247,7 @@ public final class Trainer {
                 reporter.sample(iteration: progress.iteration, text: quickSample())
             }
             if progress.iteration % options.evalValEvery == 0 || progress.iteration == totalIterations {
-                try evaluateAndSave(clock: clock, start: start)
+                try saveOrReport(clock: clock, start: start)
                 savedAtIteration = progress.iteration
             }
         }
