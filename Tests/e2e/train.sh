@@ -92,10 +92,33 @@ signal_case TERM 143 sigterm
 signal_case HUP 129 sighup
 t "SIGINT: exit 130"                                  0 NONE - empty "test \$(cat sigint.status) = 130"
 t "SIGINT: says which file to --resume from"          0 NONE - empty "grep -q 'interrupted at iteration' sigint.err && grep -q 'rnn-train --resume sigint/lm_lstm_epoch' sigint.err"
-t "SIGINT: the checkpoint is complete and no temp file is left" 0 NONE - empty "test \$(ls -A sigint | wc -l) = 1 && gzip -t sigint/*.ckpt"
+t "SIGINT: the checkpoint is complete and no temp file is left" 0 NONE - empty "test \$(ls -A sigint | grep -v '^\\.lm_lstm\\.lock\$' | wc -l) = 1 && gzip -t sigint/*.ckpt"
 t "SIGINT: --resume continues"                        0 "resuming at iteration" - empty "it=\$(grep -o 'interrupted at iteration [0-9]*' sigint.err | grep -o '[0-9]*\$'); rnn-train corpus.tokens --resume sigint/*.ckpt --max-iterations \$((it + 3)) -o sigint2 2>&1 >/dev/null | grep -v '^[0-9]' >&2"
 t "SIGTERM: exit 143 with a checkpoint"               0 NONE - empty "test \$(cat sigterm.status) = 143 && ls sigterm/*.ckpt >/dev/null"
 t "SIGHUP: exit 129 with a checkpoint"                0 NONE - empty "test \$(cat sighup.status) = 129 && ls sighup/*.ckpt >/dev/null"
+
+# One run per folder and savefile.
+rnn-train corpus.tokens -o locked $SMALL --max-epochs 1000000 --eval-val-every 100000000 --print-every 100000 2>locked.err &
+lockpid=$!
+for _ in $(seq 1 100); do sleep 0.1; grep -q "training for" locked.err 2>/dev/null && break; done
+t "a second run on the same folder and savefile is refused" 1 "another rnn-train (pid $lockpid) is writing 'lstm' checkpoints in locked|--savefile" - empty "rnn-train corpus.tokens -o locked $SMALL --max-iterations 2 -q"
+t "another savefile in the same folder is fine"      0 NONE - empty "rnn-train corpus.tokens -o locked $SMALL --max-iterations 2 --savefile second -q"
+kill -KILL $lockpid; wait $lockpid 2>/dev/null
+t "a killed run does not leave the folder locked"   0 NONE - empty "rnn-train corpus.tokens -o locked $SMALL --max-iterations 2 -q"
+
+# A full disk: a small tmpfs (needs root and mount; reported, not passed, when unavailable).
+mkdir -p full
+if mount -t tmpfs -o size=200k tmpfs full 2>/dev/null; then
+    trap 'umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
+    BIG="--rnn-size 64 --num-layers 1 --batch-size 4 --seq-length 16"
+    t "disk full: a clear error, exit 1"              1 "the disk is full|free some space" - empty "rnn-train corpus.tokens -o full/cv $BIG --max-iterations 40 --eval-val-every 10 -q"
+    t "disk full: earlier checkpoints intact, no temp file" 0 NONE - empty "test \$(ls full/cv/*.ckpt | wc -l) -ge 1 && for f in full/cv/*.ckpt; do gzip -t \$f; done && test -z \"\$(ls -A full/cv | grep -v -e '\\.ckpt\$' -e '^\\.lm_lstm\\.lock\$')\""
+    t "disk full: --on-write-error continue keeps training" 1 "training goes on|last checkpoint could not be written" - empty "rm -rf full/cv; rnn-train corpus.tokens -o full/cv $BIG --max-iterations 40 --eval-val-every 10 -q --on-write-error continue"
+    umount full
+else
+    echo "SKIP disk-full cases: cannot mount a tmpfs here (needs root)"
+fi
+t "--on-write-error takes stop or continue"         64 "--on-write-error must be stop or continue" - empty "rnn-train corpus.tokens --on-write-error maybe"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
