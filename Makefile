@@ -37,6 +37,7 @@ unit-test:
 e2e-test: build
 	bash Tests/e2e/cli.sh $(BIN)
 	bash Tests/e2e/train.sh $(BIN)
+	bash Tests/e2e/sample.sh $(BIN)
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)
