@@ -86,10 +86,17 @@ struct Best: ParsableCommand {
     @Argument(help: "Folders or checkpoints (default cv).") var paths: [String] = []
 
     func run() throws {
-        guard let best = try summaries(paths).first(where: { $0.valLoss != nil }) else {
-            throw CharRNNError("no checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "train one with rnn-train, or give the right folder")
+        // The best one whose whole file reads back (data and CRC, not just
+        // the header), so rnn-sample "$(rnn-ckpt best cv)" works.
+        for candidate in try summaries(paths) where candidate.valLoss != nil {
+            do {
+                _ = try Checkpoint.load(path: candidate.path)
+                return try writeOut(candidate.path + "\n")
+            } catch let e as CharRNNError {
+                printError("rnn-ckpt: warning: skipping a checkpoint: \(e)")
+            }
         }
-        try writeOut(best.path + "\n")
+        throw CharRNNError("no usable checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "train one with rnn-train, or give the right folder")
     }
 }
 
@@ -146,7 +153,7 @@ struct Eval: ParsableCommand {
         }
         let skipped = unknown.values.reduce(0, +)
         if skipped > 0 && !common.quiet {
-            let shown = unknown.sorted { $0.value > $1.value }.prefix(8).map { "\(vocab.describe($0.key)) ×\($0.value)" }
+            let shown = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(8).map { "\(vocab.describe($0.key)) ×\($0.value)" }
             printError("rnn-ckpt: warning: skipped \(skipped) character\(skipped == 1 ? "" : "s") not in the vocabulary: \(shown.joined(separator: ", "))")
         }
         if ids.count < 2 {

@@ -115,14 +115,19 @@ struct RnnSample: ParsableCommand {
         switch vocab.unit {
         case .byte: symbols = bytes.map(UInt32.init)
         case .char:
-            try bytes.withUnsafeBufferPointer { buf in
-                try UTF8Scan.forEachScalar(buf, name: name) { s, _ in symbols.append(s) }
+            do {
+                try bytes.withUnsafeBufferPointer { buf in
+                    try UTF8Scan.forEachScalar(buf, name: name) { s, _ in symbols.append(s) }
+                }
+            } catch let e as CharRNNError {
+                throw CharRNNError(e.what, hint: "\(checkpoint) models UTF-8 characters; give the prime as UTF-8 (e.g. iconv)")
             }
         }
         let missing = symbols.filter { vocab.id(of: $0) == nil }
         if !missing.isEmpty {
             if unknown == "error" || missing.count == symbols.count {
-                let shown = Array(Set(missing)).sorted().prefix(5).map { vocab.describe($0) }.joined(separator: ", ")
+                let distinct = Array(Set(missing)).sorted()
+                let shown = distinct.prefix(5).map { vocab.describe($0) }.joined(separator: ", ") + (distinct.count > 5 ? " and \(distinct.count - 5) more" : "")
                 let what = missing.count == symbols.count ? "no character of the prime is in the vocabulary" : "the prime has characters not in the vocabulary"
                 throw CharRNNError("\(what): \(shown)",
                                    hint: missing.count == symbols.count ? "use characters the model knows (rnn-ckpt vocab \(checkpoint))" : "remove them, or use --unknown skip")

@@ -126,11 +126,14 @@ public func sampleCategorical(_ logits: UnsafeMutableBufferPointer<Float>, tempe
     let n = logits.count
     var mx = -Float.infinity
     for v in 0..<n { mx = max(mx, logits[v]) }
-    let invT = Float(1 / temperature)
+    // In Double, with the largest logit exactly 0 after the shift, so a
+    // tiny temperature cannot turn 0 * inf into NaN.
+    let invT = 1 / temperature
     var probs = [Double](repeating: 0, count: n)
     var sum = 0.0
     for v in 0..<n {
-        let e = Double(expf((logits[v] - mx) * invT))
+        let d = Double(logits[v] - mx)
+        let e = d == 0 ? 1.0 : exp(d * invT)
         probs[v] = e
         sum += e
     }
