@@ -96,7 +96,7 @@ struct Best: ParsableCommand {
                 printError("rnn-ckpt: warning: skipping a checkpoint: \(e)")
             }
         }
-        throw CharRNNError("no usable checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "train one with rnn-train, or give the right folder")
+        throw CharRNNError("no checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "train one with rnn-train, or give the right folder")
     }
 }
 
