@@ -10,12 +10,13 @@ SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march
 BIN        := .build/release
 TOOLS      := rnn-vocab rnn-encode rnn-train rnn-sample rnn-ckpt
 DEMO_SECONDS ?= 120
+FUZZ_SECONDS ?= 60
 MAN1       := $(wildcard man/*.1)
 MAN5       := $(wildcard man/*.5)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := libopenblas-dev zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
 
-.PHONY: all deps build test unit-test e2e-test man-test install uninstall data demo bench bench-quick clean
+.PHONY: all deps build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -48,6 +49,22 @@ test-big: build
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)
+
+# Fuzzing (Fuzz/, a separate package the main build never sees): libFuzzer +
+# AddressSanitizer targets for the tensor-file, vocab and UTF-8 parsers, each
+# run for FUZZ_SECONDS on a scratch copy of its seed corpus. Fails on a crash;
+# the input is kept in .build-fuzz/findings/. See Fuzz/README.md.
+fuzz-build:
+	$(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
+
+fuzz: fuzz-build
+	bash Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS)
+
+# The unit tests under AddressSanitizer (debug build, Swift and C), in their own scratch folder.
+test-asan:
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan.supp:print_suppressions=0 \
+	  $(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
@@ -96,4 +113,4 @@ bench-quick: build data/tinyshakespeare/input.txt
 	TARGET_CPU=$(TARGET_CPU) bash bench/run.sh $(BIN) --quick
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan

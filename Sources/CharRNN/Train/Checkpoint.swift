@@ -162,6 +162,34 @@ public struct History: Equatable, Sendable {
     }
 }
 
+extension ModelConfig {
+    /// Calls `body` with the name and shape of each weight this config
+    /// names, in layout order, computing the shapes without overflow (a
+    /// config read from a file may hold any sizes). When `body` throws for
+    /// a weight the file lacks, iteration stops there: a huge `num_layers`
+    /// costs nothing. Call it before `ParamLayout(config)` on untrusted
+    /// configs; once every shape matched a tensor that was really read,
+    /// the layout's arithmetic cannot overflow.
+    public func forEachWeight(name: String, _ body: (String, [Int]) throws -> Void) throws {
+        let (gateRows, overflow) = cell.gates.multipliedReportingOverflow(by: rnnSize)
+        if overflow {
+            throw CharRNNError("\(name): checkpoint config has rnn_size \(rnnSize), which is out of range",
+                               hint: "the checkpoint is corrupt")
+        }
+        if embeddingSize > 0 {
+            try body("encoder.weight", [vocabSize, embeddingSize])
+        }
+        for k in 0..<numLayers {
+            try body("rnn.weight_ih_l\(k)", [gateRows, inputSize(layer: k)])
+            try body("rnn.weight_hh_l\(k)", [gateRows, rnnSize])
+            try body("rnn.bias_ih_l\(k)", [gateRows])
+            try body("rnn.bias_hh_l\(k)", [gateRows])
+        }
+        try body("decoder.weight", [vocabSize, rnnSize])
+        try body("decoder.bias", [vocabSize])
+    }
+}
+
 public struct Checkpoint {
     public var config: ModelConfig
     public var vocab: Vocab
@@ -255,8 +283,7 @@ public struct Checkpoint {
         options = TrainOptions(json: (try? meta("train")) ?? .object([]))
         progress = file.meta("progress") != nil ? try Progress(json: meta("progress"), name: name) : Progress()
         history = file.meta("history") != nil ? History(json: try meta("history")) : History()
-        let layout = ParamLayout(config)
-        func floats(_ tensorName: String, shape: [Int]) throws -> [Float] {
+        func weight(_ tensorName: String, shape: [Int]) throws -> Tensor {
             guard let t = file[tensorName] else {
                 throw CharRNNError("\(name): the checkpoint is missing '\(tensorName)'", hint: "the checkpoint is corrupt or incomplete")
             }
@@ -264,8 +291,17 @@ public struct Checkpoint {
                 throw CharRNNError("\(name): '\(tensorName)' is \(t.dtype.rawValue) \(t.shape), expected F32 \(shape)",
                                    hint: "the checkpoint does not match its config")
             }
-            return t.floats()
+            return t
         }
+        func floats(_ tensorName: String, shape: [Int]) throws -> [Float] {
+            try weight(tensorName, shape: shape).floats()
+        }
+        // The config's sizes are data: check that every weight they imply is
+        // in the file before the layout multiplies them or anything is
+        // allocated, so a corrupt config is an error, not an overflow trap
+        // or a request for terabytes (see FuzzRegressionTests).
+        try config.forEachWeight(name: name) { tensorName, shape in _ = try weight(tensorName, shape: shape) }
+        let layout = ParamLayout(config)
         var p = [Float](repeating: 0, count: layout.total)
         for view in layout.views {
             let values = try floats(view.name, shape: view.shape)
@@ -289,6 +325,11 @@ public struct Checkpoint {
         var hs: [[Float]] = [], cs: [[Float]] = []
         if let first = file["state.h_l0"], first.shape.count == 2 {
             let shape = first.shape
+            // Saving again lays the state out as batch × rnn_size.
+            if shape[1] != config.rnnSize {
+                throw CharRNNError("\(name): 'state.h_l0' has shape \(shape), expected [batch, \(config.rnnSize)]",
+                                   hint: "the checkpoint does not match its config")
+            }
             for k in 0..<config.numLayers {
                 hs.append(try floats("state.h_l\(k)", shape: shape))
                 cs.append(config.cell == .lstm ? try floats("state.c_l\(k)", shape: shape) : [Float](repeating: 0, count: shape[0] * shape[1]))
