@@ -38,16 +38,19 @@ public struct CheckpointSummary {
         fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
         hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optim.") }
         hasCarriedState = file.tensors.contains { $0.name.hasPrefix("state.") }
-        parameters = ParamLayout(config).total
-        // The weights must all be there with the right shapes.
-        for view in ParamLayout(config).views {
-            guard let shape = file.headerShapes[view.name] else {
-                throw CharRNNError("\(path): the checkpoint is missing '\(view.name)'", hint: "the checkpoint is corrupt or incomplete")
+        // The config's sizes are data: every weight they imply must be in the
+        // header with that shape and F32, before any layout arithmetic.
+        let dtypes = Dictionary(file.tensors.map { ($0.name, $0.tensor.dtype) }, uniquingKeysWith: { a, _ in a })
+        try config.forEachWeight(name: path) { name, shape in
+            guard let found = file.headerShapes[name] else {
+                throw CharRNNError("\(path): the checkpoint is missing '\(name)'", hint: "the checkpoint is corrupt or incomplete")
             }
-            if shape != view.shape {
-                throw CharRNNError("\(path): '\(view.name)' has shape \(shape), expected \(view.shape)", hint: "the checkpoint does not match its config")
+            if found != shape || dtypes[name] != .F32 {
+                throw CharRNNError("\(path): '\(name)' is \(dtypes[name]?.rawValue ?? "?") \(found), expected F32 \(shape)",
+                                   hint: "the checkpoint does not match its config")
             }
         }
+        parameters = ParamLayout(config).total
     }
 
     public var trainLoss: Double? { progress.trainLoss }
