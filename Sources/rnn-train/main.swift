@@ -59,7 +59,7 @@ struct RnnTrain: ParsableCommand {
     @Option(help: "Continue this checkpoint's run exactly (weights, optimiser, position, RNG).") var resume: String?
 
     @Option(help: "When a checkpoint cannot be written (disk full): stop (saving nothing worse) or continue training.") var onWriteError: String = "stop"
-    @Option(help: "Compute device: cpu.") var device: String = "cpu"
+    @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -87,11 +87,12 @@ struct RnnTrain: ParsableCommand {
         if dataDir != nil && tokens != nil { throw ValidationError("give a tokens file or --data-dir, not both.") }
         if let s = savefile, s.isEmpty || s.contains("/") { throw ValidationError("--savefile must be a plain name (got '\(s)').") }
         if onWriteError != "stop" && onWriteError != "continue" { throw ValidationError("--on-write-error must be stop or continue (got '\(onWriteError)').") }
-        if device != "cpu" { throw ValidationError("--device \(device) is not available: this build trains on the cpu only.") }
     }
 
     func run() throws {
         common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
+        let device = deviceOptions.computeDevice
+        let deviceLabel = try deviceOptions.open()   // an unavailable device fails here, before any work
         let reporter = ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
         defer { reporter.finish() }
 
@@ -131,7 +132,7 @@ struct RnnTrain: ParsableCommand {
         if resume == nil { opts.savefile = savefile ?? config.cell.rawValue }
 
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
-                                  params: startParams, resume: resumeFrom, reporter: reporter)
+                                  params: startParams, resume: resumeFrom, device: device, reporter: reporter)
         if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
         trainer.continueOnWriteError = onWriteError == "continue"
         // One run per checkpoint folder and savefile at a time.
@@ -142,6 +143,7 @@ struct RnnTrain: ParsableCommand {
         let loader = trainer.loader
         reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
         reporter.info("model: \(config.description), dropout \(config.dropout), \(ParamLayout(config).total) parameters")
+        if device != .cpu { reporter.info("device: \(deviceLabel)") }
         reporter.info("data: \(loader.batches) minibatches of \(opts.batchSize)×\(opts.seqLength): train \(loader.ntrain), val \(loader.nval), test \(loader.ntest)")
         if let r = resumeFrom { reporter.info("resuming at iteration \(r.progress.iteration) (epoch \(fixed(r.progress.epoch, 2)))") }
         reporter.info("training for \(trainer.totalIterations) iterations, checkpoints in \(opts.checkpointDir)/")
