@@ -56,4 +56,7 @@ public final class CPUTrainingBackend: TrainingBackend {
     public func parameters() throws -> [Float] { params }
 
     public func optimizerState() throws -> Optimizer { optimizer }
+
+    /// The gradients of the last lossAndGradients (tests).
+    public func gradients() throws -> [Float] { grads }
 }

@@ -72,7 +72,7 @@ public enum ComputeDevice: Equatable, Hashable, Sendable, CustomStringConvertibl
 
     /// The usage message for a --device value that does not parse.
     public static func usage(_ text: String) -> String {
-        "--device must be cpu, opencl, opencl:N or opencl:P.D (got '\(text)'); 'rnn-ckpt devices' lists the devices."
+        "--device must be cpu, opencl, opencl:N or opencl:P.D (got '\(text)')."
     }
 
     public var description: String {

@@ -66,4 +66,7 @@ public final class CLTrainingBackend: TrainingBackend {
         o.state = try slots.map { try $0.read() }
         return o
     }
+
+    /// The gradients of the last lossAndGradients (tests).
+    public func gradients() throws -> [Float] { try grads.read() }
 }
