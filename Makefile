@@ -38,6 +38,7 @@ e2e-test: build
 	bash Tests/e2e/cli.sh $(BIN)
 	bash Tests/e2e/train.sh $(BIN)
 	bash Tests/e2e/sample.sh $(BIN)
+	bash Tests/e2e/opencl.sh $(BIN)
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)
