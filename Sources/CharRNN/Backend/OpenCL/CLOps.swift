@@ -53,45 +53,59 @@ final class CLKernels {
     func release() { for k in all { clReleaseKernel(k) } }
 }
 
-/// Kernel arguments, set in order.
-enum KArg {
-    case mem(cl_mem)
-    case int(Int)
-    case float(Float)
-    case local(bytes: Int)
+/// One kernel launch: arguments set in order as they are given (no
+/// allocation), then `run` enqueues it. The first failing call is kept and
+/// thrown by `run`.
+struct KernelCall {
+    let cl: CLContext
+    let kernel: cl_kernel
+    var index: cl_uint = 0
+    var status: cl_int = CL_SUCCESS
+
+    private func next(_ s: cl_int) -> KernelCall {
+        var c = self
+        if c.status == CL_SUCCESS { c.status = s }
+        c.index += 1
+        return c
+    }
+
+    func mem<T>(_ buffer: CLBuffer<T>) -> KernelCall {
+        var v: cl_mem? = buffer.mem
+        return next(clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &v))
+    }
+
+    func int(_ x: Int) -> KernelCall {
+        precondition(x >= Int(Int32.min) && x <= Int(Int32.max), "kernel argument out of 32-bit range")
+        var v = Int32(x)
+        return next(clSetKernelArg(kernel, index, 4, &v))
+    }
+
+    func float(_ x: Float) -> KernelCall {
+        var v = x
+        return next(clSetKernelArg(kernel, index, 4, &v))
+    }
+
+    func local(bytes: Int) -> KernelCall {
+        next(clSetKernelArg(kernel, index, bytes, nil))
+    }
+
+    /// Enqueues over `n` work-items, rounded up to a multiple of 64 (the
+    /// kernels ignore the extra ones), or exactly `n` in groups of `local`.
+    func run(_ n: Int, local: Int? = nil) throws {
+        if n == 0 { return }
+        try cl.check(status, "setting argument \(index) of a kernel")
+        if var l = local {
+            var global = n
+            try cl.check(clEnqueueNDRangeKernel(cl.queue, kernel, 1, nil, &global, &l, 0, nil, nil), "running a kernel")
+        } else {
+            var global = (n + 63) / 64 * 64
+            try cl.check(clEnqueueNDRangeKernel(cl.queue, kernel, 1, nil, &global, nil, 0, nil, nil), "running a kernel")
+        }
+    }
 }
 
 extension CLContext {
-    /// Sets the arguments and enqueues `kernel` over `n` work-items (rounded
-    /// up to a multiple of 64; the kernels ignore the extra ones).
-    func launch(_ kernel: cl_kernel, _ n: Int, _ args: KArg..., local: Int? = nil) throws {
-        if n == 0 { return }
-        for (i, arg) in args.enumerated() {
-            let index = cl_uint(i)
-            let status: cl_int
-            switch arg {
-            case .mem(let m):
-                var v: cl_mem? = m
-                status = clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &v)
-            case .int(let x):
-                precondition(x >= Int(Int32.min) && x <= Int(Int32.max), "kernel argument out of 32-bit range")
-                var v = Int32(x)
-                status = clSetKernelArg(kernel, index, 4, &v)
-            case .float(let x):
-                var v = x
-                status = clSetKernelArg(kernel, index, 4, &v)
-            case .local(let bytes):
-                status = clSetKernelArg(kernel, index, bytes, nil)
-            }
-            try check(status, "setting argument \(i) of a kernel")
-        }
-        var global = local.map { _ in n } ?? ((n + 63) / 64 * 64)
-        if var l = local {
-            try check(clEnqueueNDRangeKernel(queue, kernel, 1, nil, &global, &l, 0, nil, nil), "running a kernel")
-        } else {
-            try check(clEnqueueNDRangeKernel(queue, kernel, 1, nil, &global, nil, 0, nil, nil), "running a kernel")
-        }
-    }
+    func call(_ kernel: cl_kernel) -> KernelCall { KernelCall(cl: self, kernel: kernel) }
 
     /// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, through CLBlast.
     func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -136,106 +150,102 @@ struct CLOps {
     /// out[r, j] = p[b1 + j] (+ p[b2 + j]) (+ p[w + j·V + ids[r]]) for rows × width.
     func biasRows(_ out: FloatBuf, _ oOut: Int, params p: FloatBuf, bias1: Int, bias2: Int?, oneHot: (weight: Int, V: Int)?,
                   ids: IntBuf, rows: Int, width: Int) throws {
-        try cl.launch(k.biasRows, rows * width, .mem(out.mem), .int(oOut), .mem(p.mem), .int(bias1), .int(bias2 ?? 0),
-                      .int(bias2 == nil ? 0 : 1), .int(oneHot?.weight ?? 0), .int(oneHot?.V ?? 0), .mem(ids.mem),
-                      .int(width), .int(rows * width))
+        try cl.call(k.biasRows).mem(out).int(oOut).mem(p).int(bias1).int(bias2 ?? 0).int(bias2 == nil ? 0 : 1)
+            .int(oneHot?.weight ?? 0).int(oneHot?.V ?? 0).mem(ids).int(width).int(rows * width).run(rows * width)
     }
 
     /// out[j] = p[b + j] (+ p[w + j·V + token]) for j < width.
     func biasToken(_ out: FloatBuf, params p: FloatBuf, bias: Int, oneHot: (weight: Int, V: Int)?, token: Int, width: Int) throws {
-        try cl.launch(k.biasToken, width, .mem(out.mem), .mem(p.mem), .int(bias), .int(oneHot?.weight ?? 0),
-                      .int(oneHot?.V ?? 0), .int(token), .int(width))
+        try cl.call(k.biasToken).mem(out).mem(p).int(bias).int(oneHot?.weight ?? 0).int(oneHot?.V ?? 0).int(token)
+            .int(width).run(width)
     }
 
     /// out[r, e] = p[table + ids[r]·E + e] (embedding lookup).
     func gatherRows(_ out: FloatBuf, params p: FloatBuf, table: Int, ids: IntBuf, rows: Int, width E: Int) throws {
-        try cl.launch(k.gatherRows, rows * E, .mem(out.mem), .mem(p.mem), .int(table), .mem(ids.mem), .int(E), .int(rows * E))
+        try cl.call(k.gatherRows).mem(out).mem(p).int(table).mem(ids).int(E).int(rows * E).run(rows * E)
     }
 
     func lstmForward(gates: FloatBuf, _ oG: Int, c: FloatBuf, cPrev oCp: Int, cNext oCn: Int, tanhC: FloatBuf, _ oTc: Int,
                      h: FloatBuf, hNext oHn: Int, rows: Int, H: Int) throws {
-        try cl.launch(k.lstmForward, rows * H, .mem(gates.mem), .int(oG), .mem(c.mem), .int(oCp), .int(oCn),
-                      .mem(tanhC.mem), .int(oTc), .mem(h.mem), .int(oHn), .int(H), .int(rows * H))
+        try cl.call(k.lstmForward).mem(gates).int(oG).mem(c).int(oCp).int(oCn).mem(tanhC).int(oTc).mem(h).int(oHn)
+            .int(H).int(rows * H).run(rows * H)
     }
 
     func lstmBackward(acts: FloatBuf, _ oA: Int, c: FloatBuf, cPrev oCp: Int, tanhC: FloatBuf, _ oTc: Int,
                       dAbove: FloatBuf, _ oDa: Int, dhNext: FloatBuf, dcNext: FloatBuf, dPre: FloatBuf, _ oDp: Int,
                       rows: Int, H: Int) throws {
-        try cl.launch(k.lstmBackward, rows * H, .mem(acts.mem), .int(oA), .mem(c.mem), .int(oCp), .mem(tanhC.mem), .int(oTc),
-                      .mem(dAbove.mem), .int(oDa), .mem(dhNext.mem), .mem(dcNext.mem), .mem(dPre.mem), .int(oDp),
-                      .int(H), .int(rows * H))
+        try cl.call(k.lstmBackward).mem(acts).int(oA).mem(c).int(oCp).mem(tanhC).int(oTc).mem(dAbove).int(oDa)
+            .mem(dhNext).mem(dcNext).mem(dPre).int(oDp).int(H).int(rows * H).run(rows * H)
     }
 
     func gruForward(xg: FloatBuf, _ oX: Int, hg: FloatBuf, _ oHg: Int, h: FloatBuf, hPrev oHp: Int, hNext oHn: Int,
                     rows: Int, H: Int) throws {
-        try cl.launch(k.gruForward, rows * H, .mem(xg.mem), .int(oX), .mem(hg.mem), .int(oHg), .mem(h.mem), .int(oHp),
-                      .int(oHn), .int(H), .int(rows * H))
+        try cl.call(k.gruForward).mem(xg).int(oX).mem(hg).int(oHg).mem(h).int(oHp).int(oHn).int(H).int(rows * H)
+            .run(rows * H)
     }
 
     func gruBackward(acts: FloatBuf, _ oA: Int, hg: FloatBuf, _ oHg: Int, h: FloatBuf, hPrev oHp: Int, dAbove: FloatBuf, _ oDa: Int,
                      dhNext: FloatBuf, dX: FloatBuf, _ oDx: Int, dH: FloatBuf, _ oDh: Int, rows: Int, H: Int) throws {
-        try cl.launch(k.gruBackward, rows * H, .mem(acts.mem), .int(oA), .mem(hg.mem), .int(oHg), .mem(h.mem), .int(oHp),
-                      .mem(dAbove.mem), .int(oDa), .mem(dhNext.mem), .mem(dX.mem), .int(oDx), .mem(dH.mem), .int(oDh),
-                      .int(H), .int(rows * H))
+        try cl.call(k.gruBackward).mem(acts).int(oA).mem(hg).int(oHg).mem(h).int(oHp).mem(dAbove).int(oDa).mem(dhNext)
+            .mem(dX).int(oDx).mem(dH).int(oDh).int(H).int(rows * H).run(rows * H)
     }
 
     func rnnForward(pre: FloatBuf, _ oP: Int, h: FloatBuf, hNext oHn: Int, count n: Int) throws {
-        try cl.launch(k.rnnForward, n, .mem(pre.mem), .int(oP), .mem(h.mem), .int(oHn), .int(n))
+        try cl.call(k.rnnForward).mem(pre).int(oP).mem(h).int(oHn).int(n).run(n)
     }
 
     func rnnBackward(acts: FloatBuf, _ oA: Int, dAbove: FloatBuf, _ oDa: Int, dhNext: FloatBuf, dPre: FloatBuf, _ oDp: Int, count n: Int) throws {
-        try cl.launch(k.rnnBackward, n, .mem(acts.mem), .int(oA), .mem(dAbove.mem), .int(oDa), .mem(dhNext.mem),
-                      .mem(dPre.mem), .int(oDp), .int(n))
+        try cl.call(k.rnnBackward).mem(acts).int(oA).mem(dAbove).int(oDa).mem(dhNext).mem(dPre).int(oDp).int(n).run(n)
     }
 
     /// y = x · (mask ? scale : 0); y may be x.
     func dropoutMul(_ y: FloatBuf, _ oY: Int, _ x: FloatBuf, _ oX: Int, mask: ByteBuf, _ oM: Int, scale: Float, count n: Int) throws {
-        try cl.launch(k.dropoutMul, n, .mem(y.mem), .int(oY), .mem(x.mem), .int(oX), .mem(mask.mem), .int(oM), .float(scale), .int(n))
+        try cl.call(k.dropoutMul).mem(y).int(oY).mem(x).int(oX).mem(mask).int(oM).float(scale).int(n).run(n)
     }
 
     /// y += x
     func addTo(_ y: FloatBuf, _ x: FloatBuf, count n: Int) throws {
-        try cl.launch(k.addTo, n, .mem(y.mem), .mem(x.mem), .int(n))
+        try cl.call(k.addTo).mem(y).mem(x).int(n).run(n)
     }
 
     /// Row losses of softmax cross-entropy; with a scale, z becomes its gradient.
     func softmaxXent(_ z: FloatBuf, targets: IntBuf, rowLoss: FloatBuf, rows: Int, classes V: Int, gradientScale: Float?) throws {
-        try cl.launch(k.softmaxXent, rows, .mem(z.mem), .mem(targets.mem), .mem(rowLoss.mem), .int(V),
-                      .float(gradientScale ?? 0), .int(gradientScale == nil ? 0 : 1), .int(rows))
+        try cl.call(k.softmaxXent).mem(z).mem(targets).mem(rowLoss).int(V).float(gradientScale ?? 0)
+            .int(gradientScale == nil ? 0 : 1).int(rows).run(rows)
     }
 
     /// out[0] + out[1] = the sum of x[0..<n).
     func reduceSum(_ x: FloatBuf, count n: Int, into out: FloatBuf) throws {
         let group = k.reduceGroup
-        try cl.launch(k.reduceSum, group, .mem(x.mem), .int(n), .mem(out.mem), .local(bytes: group * 8), local: group)
+        try cl.call(k.reduceSum).mem(x).int(n).mem(out).local(bytes: group * 8).run(group, local: group)
     }
 
     /// out[j] += Σ_r m[oM + r·ld + j] for j < cols.
     func columnSums(_ m: FloatBuf, _ oM: Int, ld: Int, rows: Int, cols: Int, into out: FloatBuf, _ oOut: Int) throws {
-        try cl.launch(k.columnSums, cols, .mem(m.mem), .int(oM), .int(ld), .int(rows), .mem(out.mem), .int(oOut), .int(cols))
+        try cl.call(k.columnSums).mem(m).int(oM).int(ld).int(rows).mem(out).int(oOut).int(cols).run(cols)
     }
 
     /// w[j, ids[r]] += d[r, j]: the weight gradient of a one-hot input.
     func scatterColumns(_ w: FloatBuf, _ oW: Int, V: Int, _ d: FloatBuf, GH: Int, ids: IntBuf, rows: Int) throws {
-        try cl.launch(k.scatterColumns, GH, .mem(w.mem), .int(oW), .int(V), .mem(d.mem), .int(GH), .mem(ids.mem), .int(rows))
+        try cl.call(k.scatterColumns).mem(w).int(oW).int(V).mem(d).int(GH).mem(ids).int(rows).run(GH)
     }
 
     /// table[ids[r], e] += src[r, e]: the embedding gradient.
     func scatterRows(_ table: FloatBuf, _ oT: Int, _ src: FloatBuf, width E: Int, ids: IntBuf, rows: Int) throws {
-        try cl.launch(k.scatterRows, E, .mem(table.mem), .int(oT), .mem(src.mem), .int(E), .mem(ids.mem), .int(rows))
+        try cl.call(k.scatterRows).mem(table).int(oT).mem(src).int(E).mem(ids).int(rows).run(E)
     }
 
     func clip(_ g: FloatBuf, limit: Float, count n: Int) throws {
-        try cl.launch(k.clip, n, .mem(g.mem), .float(limit), .int(n))
+        try cl.call(k.clip).mem(g).float(limit).int(n).run(n)
     }
 
     func rmsprop(_ x: FloatBuf, _ g: FloatBuf, _ m: FloatBuf, lr: Float, decay a: Float, eps: Float, count n: Int) throws {
-        try cl.launch(k.rmsprop, n, .mem(x.mem), .mem(g.mem), .mem(m.mem), .float(lr), .float(a), .float(eps), .int(n))
+        try cl.call(k.rmsprop).mem(x).mem(g).mem(m).float(lr).float(a).float(eps).int(n).run(n)
     }
 
     func adam(_ x: FloatBuf, _ g: FloatBuf, _ m: FloatBuf, _ v: FloatBuf, stepSize: Float, beta1: Float, beta2: Float,
               c2root: Float, eps: Float, count n: Int) throws {
-        try cl.launch(k.adam, n, .mem(x.mem), .mem(g.mem), .mem(m.mem), .mem(v.mem), .float(stepSize), .float(beta1),
-                      .float(beta2), .float(c2root), .float(eps), .int(n))
+        try cl.call(k.adam).mem(x).mem(g).mem(m).mem(v).float(stepSize).float(beta1).float(beta2).float(c2root)
+            .float(eps).int(n).run(n)
     }
 }
