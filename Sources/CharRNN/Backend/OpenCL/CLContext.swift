@@ -228,11 +228,15 @@ public final class CLContext {
     private(set) var allocated = 0
 
     nonisolated(unsafe) private static var cache: [OpenCLSelector: CLContext] = [:]
+    nonisolated(unsafe) private static var byDevice: [String: CLContext] = [:]
 
-    /// The context for a selector, created on first use.
+    /// The context for a selector, created on first use; selectors that
+    /// name the same device (opencl, opencl:0, opencl:0.0) share one.
     public static func shared(_ selector: OpenCLSelector) throws -> CLContext {
         if let c = cache[selector] { return c }
-        let c = try CLContext(selector)
+        let (_, info) = try OpenCLDevices.select(selector)
+        let c = try byDevice[info.selector] ?? CLContext(selector)
+        byDevice[info.selector] = c
         cache[selector] = c
         return c
     }
@@ -348,7 +352,7 @@ public final class CLContext {
 final class CLBuffer<T> {
     let mem: cl_mem
     let count: Int
-    unowned let context: CLContext
+    let context: CLContext
     var bytes: Int { count * MemoryLayout<T>.stride }
 
     init(_ context: CLContext, count: Int, name: String) throws {
