@@ -164,6 +164,11 @@ public final class CLNetwork {
                 try cl.gemm(transA: false, transB: true, m: N, n: GH, k: In, a: xb, xo, lda: In,
                             b: params, lay.weightIH, ldb: In, beta: 1, c: g, ldc: GH)
             }
+            if config.cell == .gru {
+                // b_hh for every step at once; each step's product adds to it.
+                try ops.biasRows(hgs[k], 0, params: params, bias1: lay.biasHH, bias2: nil, oneHot: nil,
+                                 ids: inputs, rows: N, width: GH)
+            }
             // The recurrence, one step at a time.
             for t in 0..<T {
                 let og = t * B * GH, oh = t * B * H, next = (t + 1) * B * H
@@ -174,8 +179,6 @@ public final class CLNetwork {
                     try ops.lstmForward(gates: g, og, c: cs[k], cPrev: oh, cNext: next, tanhC: tanhC[k], oh,
                                         h: h, hNext: next, rows: B, H: H)
                 case .gru:
-                    try ops.biasRows(hgs[k], og, params: params, bias1: lay.biasHH, bias2: nil, oneHot: nil,
-                                     ids: inputs, rows: B, width: GH)
                     try cl.gemm(transA: false, transB: true, m: B, n: GH, k: H, a: h, oh, lda: H,
                                 b: params, lay.weightHH, ldb: H, beta: 1, c: hgs[k], og, ldc: GH)
                     try ops.gruForward(xg: g, og, hg: hgs[k], og, h: h, hPrev: oh, hNext: next, rows: B, H: H)
