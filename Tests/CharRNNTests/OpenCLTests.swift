@@ -96,6 +96,7 @@ final class OpenCLTests: XCTestCase {
     func testKernelBuildFailureShowsTheLog() throws {
         let runner = OpenCLOpRunner(context: try openCLContext())
         XCTAssertNoThrow(try runner.compile("__kernel void fine(__global float *x) { x[0] = 1.0f; }"))
+        print("OpenCLTests: a compiler error about 'undeclared_thing' may follow; it is expected (a deliberately broken kernel)")
         assertThrowsCharRNNError(["did not build", "build log", "undeclared_thing"]) {
             try runner.compile("__kernel void broken(__global float *x) { x[0] = undeclared_thing; }")
         }
@@ -322,15 +323,16 @@ final class OpenCLTests: XCTestCase {
     /// loss, gradients and carried state agree.
     func testOneStepLossAndGradientsMatchTheCPU() throws {
         let context = try openCLContext()
-        for (cell, embedding, dropout) in [(CellKind.lstm, 0, 0.0), (.gru, 0, 0.3), (.rnn, 5, 0.0), (.lstm, 6, 0.25)] {
-            let config = ModelConfig(cell: cell, rnnSize: 24, numLayers: 2, embeddingSize: embedding, dropout: dropout, vocabSize: 13)
+        // Odd sizes too (H = 23: masks of 2·45·23 bytes, not whole words).
+        for (cell, embedding, dropout, H) in [(CellKind.lstm, 0, 0.0, 24), (.gru, 0, 0.3, 23), (.rnn, 5, 0.0, 24), (.lstm, 6, 0.25, 23)] {
+            let config = ModelConfig(cell: cell, rnnSize: H, numLayers: 2, embeddingSize: embedding, dropout: dropout, vocabSize: 13)
             var r = RNG(seed: 7)
             let params = initialParameters(ParamLayout(config), rng: &r)
             let (B, T) = (5, 9)
             let optimizer = Optimizer(kind: .rmsprop, count: params.count, decayRate: 0.95)
             let cpu = CPUTrainingBackend(network: Network(config: config, batch: B, seqLength: T), params: params, optimizer: optimizer)
             let cl = try CLTrainingBackend(context: context, config: config, batch: B, seqLength: T, params: params, optimizer: optimizer)
-            let state = (0..<2).map { _ in random(B * 24, 0.5) }
+            let state = (0..<2).map { _ in random(B * H, 0.5) }
             try cpu.setCarriedState(h: state, c: Array(state.reversed()))
             try cl.setCarriedState(h: state, c: Array(state.reversed()))
             for step in 0..<2 {
@@ -349,7 +351,9 @@ final class OpenCLTests: XCTestCase {
                 }
                 try cpu.update(gradClip: 5, learningRate: 2e-3)
                 try cl.update(gradClip: 5, learningRate: 2e-3)
-                XCTAssertLessThan(normwiseDifference(try cl.parameters(), try cpu.parameters()), 1e-5, "weights after update \(what)")
+                // RMSprop's first steps divide each gradient by its own size, so
+                // a tiny gradient's rounding shows in its update: 1e-4 here.
+                XCTAssertLessThan(normwiseDifference(try cl.parameters(), try cpu.parameters()), 1e-4, "weights after update \(what)")
             }
             XCTAssertEqual(try cl.optimizerState().step, 2)
         }

@@ -257,8 +257,14 @@ public final class CLContext {
         do {
             var options = "-cl-std=CL1.2"
             if info.correctlyRoundedDivideSqrt { options += " -cl-fp32-correctly-rounded-divide-sqrt" }
-            program = try CLContext.build(source: clKernelSource, options: options, context: ctx, device: device, info: info)
-            kernels = try CLKernels(program: program, device: device, info: info)
+            let built = try CLContext.build(source: clKernelSource, options: options, context: ctx, device: device, info: info)
+            do {
+                kernels = try CLKernels(program: built, device: device, info: info)
+            } catch {
+                clReleaseProgram(built)
+                throw error
+            }
+            program = built
         } catch {
             clReleaseCommandQueue(q)
             clReleaseContext(ctx)
@@ -318,7 +324,7 @@ public final class CLContext {
 
     /// A buffer of `bytes`, zero-filled; `name` appears in errors.
     func allocate(bytes: Int, name: String) throws -> cl_mem {
-        let size = max(bytes, 4)
+        let size = max((bytes + 3) / 4 * 4, 4)   // whole 4-byte words, for the zero fill
         func tooBig(_ why: String) -> CharRNNError {
             CharRNNError("cannot allocate \(formatBytes(size)) for \(name) on \(info.label): \(why)",
                          hint: "use a smaller --rnn-size, --batch-size or --seq-length, or another device")
@@ -345,7 +351,7 @@ public final class CLContext {
         return mem
     }
 
-    func released(bytes: Int) { allocated -= max(bytes, 4) }
+    func released(bytes: Int) { allocated -= max((bytes + 3) / 4 * 4, 4) }
 }
 
 /// A device buffer of `count` elements of T, owned by this object.
@@ -400,8 +406,10 @@ final class CLBuffer<T> {
         let n = n ?? count - offset
         if n == 0 { return }
         var z: UInt32 = 0
-        let stride = MemoryLayout<T>.stride
-        try context.check(clEnqueueFillBuffer(context.queue, mem, &z, 4, offset * stride, n * stride, 0, nil, nil), "clearing a buffer")
+        let stride = MemoryLayout<T>.stride   // 1 or 4: the pattern is one element
+        precondition(stride <= 4)
+        try context.check(clEnqueueFillBuffer(context.queue, mem, &z, stride, offset * stride, n * stride, 0, nil, nil),
+                          "clearing a buffer")
     }
 }
 
