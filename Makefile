@@ -39,6 +39,13 @@ e2e-test: build
 	bash Tests/e2e/train.sh $(BIN)
 	bash Tests/e2e/sample.sh $(BIN)
 	bash Tests/e2e/opencl.sh $(BIN)
+	bash Tests/e2e/reliability.sh $(BIN)
+
+# A 1 GB corpus through rnn-encode and rnn-train, 10 million sampled characters:
+# peak memory figures (about 2 GB of disk in $$TMPDIR, a few minutes).
+.PHONY: test-big
+test-big: build
+	bash Tests/e2e/big.sh $(BIN)
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)

@@ -1,6 +1,9 @@
 // rnn-encode: text to a tokens file (and back with --decode).
 import ArgumentParser
 import CharRNN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RnnEncode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,26 +83,45 @@ struct RnnEncode: ParsableCommand {
         } else if unknown != "error" {
             printError("rnn-encode: warning: --unknown has no effect without --vocab (every symbol is in the built vocabulary)")
         }
-        let (text, name) = try readInputs(files)
-        let tokensFile = try text.withUnsafeBufferPointer { buf -> TokensFile in
-            let v = try vocabulary ?? Vocab.build(from: buf, unit: bytes ? .byte : .char, name: name)
-            guard let policy = UnknownPolicy.parse(unknown, unit: v.unit) else {
-                throw CharRNNError("--unknown \(unknown) does not name one \(v.unit == .byte ? "byte" : "character")",
-                                   hint: v.unit == .byte ? "with a byte vocabulary use an ASCII character or \\xHH" : "use one character or \\u{XXXX}")
-            }
-            let tokens = try TokenCodec(vocab: v).encode(buf, name: name, unknown: policy)
-            return TokensFile(vocab: v, tokens: tokens)
+        var (text, name) = try readInputsSized(files)
+        let textCount = text.count
+        let v = try vocabulary ?? text.withUnsafeBufferPointer { try Vocab.build(from: $0, unit: bytes ? .byte : .char, name: name) }
+        guard let policy = UnknownPolicy.parse(unknown, unit: v.unit) else {
+            throw CharRNNError("--unknown \(unknown) does not name one \(v.unit == .byte ? "byte" : "character")",
+                               hint: v.unit == .byte ? "with a byte vocabulary use an ASCII character or \\xHH" : "use one character or \\u{XXXX}")
         }
+        // Consumes the text: with U8 tokens they take its place in memory.
+        let tokensFile = TokensFile(vocab: v, tokens: try TokenCodec(vocab: v).encodeInPlace(&text, name: name, unknown: policy))
         if tokensFile.tokens.count == 0 {
-            throw CharRNNError("\(name) \(text.isEmpty ? "is empty" : "has no symbol in the vocabulary")",
+            throw CharRNNError("\(name) \(textCount == 0 ? "is empty" : "has no symbol in the vocabulary")",
                                hint: "give some text to encode")
         }
         try tokensFile.tensorFile.write(toPath: output ?? "-")
         if verbose {
             let seconds = (clock.now - start).seconds
-            printError("rnn-encode: \(tokensFile.tokens.count) tokens, vocab \(tokensFile.vocab.count) (\(tokensFile.tokens.dtype.rawValue)), \(text.count) bytes in \(fixed(seconds, 3)) s, \(fixed(Double(text.count) / 1e6 / max(seconds, 1e-9), 1)) MB/s")
+            printError("rnn-encode: \(tokensFile.tokens.count) tokens, vocab \(tokensFile.vocab.count) (\(tokensFile.tokens.dtype.rawValue)), \(textCount) bytes in \(fixed(seconds, 3)) s, \(fixed(Double(textCount) / 1e6 / max(seconds, 1e-9), 1)) MB/s")
         }
     }
+}
+
+/// readInputs, but one regular file is read into an array of exactly its
+/// size, not grown by doubling: a 1 GB corpus takes 1 GB, not up to 2.
+func readInputsSized(_ files: [String]) throws -> (bytes: [UInt8], name: String) {
+    guard files.count == 1, files[0] != "-" else { return try readInputs(files) }
+    let source = try FileSource.open(files[0])
+    var st = stat()
+    guard fstat(source.fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else {
+        return (try source.readAll(), files[0])
+    }
+    let size = Int(st.st_size)
+    var bytes = try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = try source.readFully(into: UnsafeMutableRawBufferPointer(buffer))
+    }
+    if bytes.count == size {
+        let rest = try source.readAll()  // the file grew meanwhile
+        if !rest.isEmpty { bytes += rest }
+    }
+    return (bytes, files[0])
 }
 
 Tool.main(RnnEncode.self, name: "rnn-encode")

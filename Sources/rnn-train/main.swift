@@ -131,6 +131,7 @@ struct RnnTrain: ParsableCommand {
         applyOptions(to: &opts, cell: config.cell)
         if resume == nil { opts.savefile = savefile ?? config.cell.rawValue }
 
+        try checkSizes(config: config, options: opts, tokens: data.tokens.count, device: device)
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
                                   params: startParams, resume: resumeFrom, device: device, reporter: reporter)
         if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
@@ -230,6 +231,61 @@ struct RnnTrain: ParsableCommand {
         }
         try file.tensorFile.write(toPath: cache)
         return (file, text)
+    }
+}
+
+/// Refuses, before anything is allocated, a model or minibatch whose sizes
+/// overflow 64-bit arithmetic or need more memory than this machine has,
+/// instead of crashing on an overflow trap or a failed allocation.
+/// With an OpenCL device the activations live there (its own allocations
+/// check its memory), so only the host's copies of the weights count here.
+func checkSizes(config: ModelConfig, options: TrainOptions, tokens: Int, device: ComputeDevice = .cpu) throws {
+    let hint = "use a smaller --rnn-size, --num-layers, --embedding-size, --batch-size or --seq-length"
+    func mul(_ xs: Int?...) -> Int? {
+        var r = 1
+        for x in xs {
+            guard let x else { return nil }
+            let (p, o) = r.multipliedReportingOverflow(by: x)
+            if o { return nil }
+            r = p
+        }
+        return r
+    }
+    func add(_ xs: Int?...) -> Int? {
+        var r = 0
+        for x in xs {
+            guard let x else { return nil }
+            let (s, o) = r.addingReportingOverflow(x)
+            if o { return nil }
+            r = s
+        }
+        return r
+    }
+    let B = options.batchSize, S = options.seqLength
+    // A minibatch longer than the corpus is reported by the loader ("too
+    // few characters"), as long as its size is a sane number.
+    guard let n = mul(B, S), n <= 1 << 48 else {
+        throw CharRNNError("a minibatch of \(B)×\(S) characters is too large", hint: "use a smaller --batch-size or --seq-length")
+    }
+    if n > tokens { return }
+    let H = config.rnnSize, G = config.cell.gates, L = config.numLayers, V = config.vocabSize, E = config.embeddingSize
+    let input = E > 0 ? E : V
+    // Parameters, as ParamLayout counts them.
+    let params = add(mul(V, E), mul(G, H, add(input, H, 2)), mul(L - 1, G, H, add(H, H, 2)), mul(V, H), V)
+    // Floats: parameters, gradients, up to two optimiser slots, a copy
+    // while saving, the one-hot input's transposed weights; activations
+    // and their gradients per layer; logits and the input layer's buffers.
+    let onHost = device == .cpu ? 1 : 0
+    let floats = add(mul(6, params), mul(onHost, E > 0 ? 0 : V, G, H),
+                     mul(onHost, L, n, add(mul(3, G, H), mul(6, H))), mul(onHost, 2, n, add(V, E, H, mul(2, G, H))))
+    let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    let model = "a \(L)×\(H) \(config.cell.rawValue.uppercased())\(E > 0 ? " with embedding \(E)" : "") over \(V) symbols, minibatch \(B)×\(S)"
+    guard let params, let bytes = mul(4, floats) else {
+        throw CharRNNError("\(model) is too large: its sizes overflow 64-bit arithmetic, far beyond any memory", hint: hint)
+    }
+    if physical > 0 && bytes > physical {
+        throw CharRNNError("\(model) needs about \(formatBytes(bytes)) of memory (\(params) parameters), more than this machine's \(formatBytes(physical))",
+                           hint: hint)
     }
 }
 

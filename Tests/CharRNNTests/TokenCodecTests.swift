@@ -94,6 +94,36 @@ final class TokenCodecTests: XCTestCase {
         XCTAssertEqual(try encode([0x00, 0xFF, 0x01], vocab: byteVocab, unknown: .skip).bytes, [0, 1])
     }
 
+    func testEncodeInPlaceEqualsEncode() throws {
+        // U8 tokens are written over the text; other dtypes fall back to
+        // encode. Either way the same tensor, and the text is consumed.
+        var wide = ""
+        for v in 0..<300 { wide.unicodeScalars.append(Unicode.Scalar(UInt32(0x4E00 + v))!) }
+        let cases: [(String, TextUnit, UnknownPolicy, String)] = [
+            ("abc ", .char, .error, "cab a bac ab"),
+            ("abcé漢😀\n", .char, .error, "é漢😀a\nbc😀é"),
+            ("abcé", .char, .skip, "xé漢yaé😀b"),
+            ("abcé", .char, .replace(0x61), "xé漢yaé😀b"),
+            ("abc", .byte, .skip, "a\u{FF}bxc"),
+            (wide, .char, .error, String(wide.reversed())),
+        ]
+        for (vocabText, unit, policy, text) in cases {
+            let vocab = try buildVocab(Array(vocabText.utf8), unit: unit)
+            let expected = try encode(Array(text.utf8), vocab: vocab, unknown: policy)
+            var bytes = Array(text.utf8)
+            let tokens = try TokenCodec(vocab: vocab).encodeInPlace(&bytes, name: "in.txt", unknown: policy)
+            XCTAssertEqual(tokens, expected, text)
+            XCTAssertEqual(bytes, [], text)
+        }
+        // An unknown symbol: an error, and the text is left as it was.
+        let vocab = try buildVocab("abc")
+        var bytes = Array("abcaé".utf8)
+        assertThrowsCharRNNError(["'é' (U+00E9) at byte offset 4"]) {
+            _ = try TokenCodec(vocab: vocab).encodeInPlace(&bytes, name: "in.txt", unknown: .error)
+        }
+        XCTAssertEqual(bytes, Array("abcaé".utf8))
+    }
+
     func testUnknownPolicyParsing() {
         XCTAssertEqual(UnknownPolicy.parse("error"), .error)
         XCTAssertEqual(UnknownPolicy.parse("skip"), .skip)

@@ -29,29 +29,8 @@ public struct TokenCodec {
     /// Encodes text bytes to a tokens tensor of the vocab's dtype.
     /// Two passes: count, then fill, so memory is the tokens alone.
     public func encode(_ bytes: UnsafeBufferPointer<UInt8>, name: String, unknown: UnknownPolicy) throws -> Tensor {
-        var replacement: Int? = nil
-        if case let .replace(c) = unknown {
-            guard let id = vocab.id(of: c) else {
-                throw CharRNNError("the replacement \(vocab.describe(c)) is not in the vocabulary",
-                                   hint: "choose a replacement character that the vocab contains")
-            }
-            replacement = id
-        }
-        // Pass 1: count tokens, check unknowns.
-        var total = 0
-        try forEachSymbol(bytes, name: name) { symbol, offset in
-            if vocab.id(of: symbol) != nil {
-                total += 1
-                return
-            }
-            switch unknown {
-            case .error:
-                throw CharRNNError("\(name): \(vocab.describe(symbol)) at byte offset \(offset) is not in the vocabulary",
-                                   hint: "use a vocab that has it, or --unknown skip / --unknown replace:C")
-            case .skip: break
-            case .replace: total += 1
-            }
-        }
+        let replacement = try replacementID(unknown)
+        let total = try countTokens(bytes, name: name, unknown: unknown)
         let dtype = vocab.tokenDType
         var out = [UInt8](repeating: 0, count: total * dtype.size)
         var position = 0
@@ -67,6 +46,66 @@ public struct TokenCodec {
             }
         }
         return Tensor(dtype: dtype, shape: [total], bytes: out)
+    }
+
+    /// As `encode`, but consumes the text (`bytes` is left empty). With a
+    /// vocab of at most 256 symbols (U8 tokens) the ids are written over
+    /// the text itself: every symbol takes at least one byte of text and
+    /// exactly one byte of tokens, so writing never overtakes reading, and
+    /// a 1 GB corpus needs 1 GB of memory instead of 2. Nothing is changed
+    /// before every symbol has been checked.
+    public func encodeInPlace(_ bytes: inout [UInt8], name: String, unknown: UnknownPolicy) throws -> Tensor {
+        guard vocab.tokenDType == .U8, !bytes.isEmpty else {
+            let tokens = try bytes.withUnsafeBufferPointer { try encode($0, name: name, unknown: unknown) }
+            bytes = []
+            return tokens
+        }
+        let replacement = try replacementID(unknown)
+        let total = try bytes.withUnsafeBufferPointer { try countTokens($0, name: name, unknown: unknown) }
+        var position = 0
+        try bytes.withUnsafeMutableBufferPointer { text in
+            let out = text.baseAddress!
+            try forEachSymbol(UnsafeBufferPointer(text), name: name) { symbol, _ in
+                guard let id = vocab.id(of: symbol) ?? replacement else { return }
+                out[position] = UInt8(id)
+                position += 1
+            }
+        }
+        precondition(position == total)
+        bytes.removeLast(bytes.count - total)
+        let tokens = bytes
+        bytes = []
+        return Tensor(dtype: .U8, shape: [total], bytes: tokens)
+    }
+
+    /// The id that `--unknown replace:C` writes, nil for other policies.
+    func replacementID(_ unknown: UnknownPolicy) throws -> Int? {
+        guard case let .replace(c) = unknown else { return nil }
+        guard let id = vocab.id(of: c) else {
+            throw CharRNNError("the replacement \(vocab.describe(c)) is not in the vocabulary",
+                               hint: "choose a replacement character that the vocab contains")
+        }
+        return id
+    }
+
+    /// Pass 1 of encoding: the number of tokens; an unknown symbol is an
+    /// error unless the policy skips or replaces it.
+    func countTokens(_ bytes: UnsafeBufferPointer<UInt8>, name: String, unknown: UnknownPolicy) throws -> Int {
+        var total = 0
+        try forEachSymbol(bytes, name: name) { symbol, offset in
+            if vocab.id(of: symbol) != nil {
+                total += 1
+                return
+            }
+            switch unknown {
+            case .error:
+                throw CharRNNError("\(name): \(vocab.describe(symbol)) at byte offset \(offset) is not in the vocabulary",
+                                   hint: "use a vocab that has it, or --unknown skip / --unknown replace:C")
+            case .skip: break
+            case .replace: total += 1
+            }
+        }
+        return total
     }
 
     @inline(__always)
