@@ -39,6 +39,7 @@ e2e-test: build
 	bash Tests/e2e/cli.sh $(BIN)
 	bash Tests/e2e/train.sh $(BIN)
 	bash Tests/e2e/sample.sh $(BIN)
+	bash Tests/e2e/opencl.sh $(BIN)
 	bash Tests/e2e/reliability.sh $(BIN)
 
 # A 1 GB corpus through rnn-encode and rnn-train, 10 million sampled characters:

@@ -16,13 +16,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries, found through pkg-config (Debian: zlib1g-dev, libopenblas-dev, ocl-icd-opencl-dev).
+        // System libraries, found through pkg-config (Debian: zlib1g-dev, libopenblas-dev, ocl-icd-opencl-dev, libclblast-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        // CLBlast, the tuned OpenCL BLAS, for the GEMMs of the OpenCL backend (Debian: libclblast-dev).
+        .systemLibrary(name: "CCLBlast", path: "Sources/CCLBlast", pkgConfig: "clblast",
+                       providers: [.apt(["libclblast-dev"])]),
         // Small C helpers: CPU features, signal flags, and the vectorised element-wise kernels.
         .target(name: "CSupport", path: "Sources/CSupport",
                 // sqrtf without errno lets the optimiser loops vectorise.
@@ -30,7 +33,7 @@ let package = Package(
         .target(
             name: "CharRNN",
             dependencies: [
-                "CZlib", "COpenBLAS", "COpenCL", "CSupport",
+                "CZlib", "COpenBLAS", "COpenCL", "CCLBlast", "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CharRNN"

@@ -44,7 +44,7 @@ now() { date +%s.%N; }
 # Work on copies, so that a rebuild in the same tree during the run (another
 # `make build`) cannot mix two versions of the tools in one table.
 mkdir "$TMP/bin"
-for t in rnn-vocab rnn-encode rnn-train rnn-sample; do
+for t in rnn-vocab rnn-encode rnn-train rnn-sample rnn-ckpt; do
   if [ -x "$BIN/$t" ]; then cp "$BIN/$t" "$TMP/bin/"; fi
 done
 SRC_BIN=$BIN; BIN=$TMP/bin
@@ -85,6 +85,11 @@ else
   HAVE_TORCH=0
 fi
 MODE=full; [ $QUICK = 1 ] && MODE=quick
+# The OpenCL device --device opencl picks, if any (rows "OpenCL" below).
+OPENCL=""
+if [ -x "$BIN/rnn-ckpt" ] && [ "${BENCH_OPENCL:-1}" = 1 ]; then
+  OPENCL=$("$BIN/rnn-ckpt" devices 2>/dev/null | sed -n 's/^\(opencl:[0-9]*\.[0-9]*\) = opencl:[0-9]*  *\([A-Za-z]*\) .*  \(.*\) (--device opencl)$/\1 (\2: \3)/p' | head -1)
+fi
 
 header() {
   echo "## $(date '+%Y-%m-%d %H:%M %Z') — $MODE run"
@@ -94,6 +99,8 @@ header() {
   echo "- build: commit $COMMIT, rnn-train built $BUILT, target CPU ${TARGET_CPU:-unknown (not run through make)}"
   if [ $HAVE_TORCH = 1 ]; then echo "- PyTorch: $TORCH_VER ($PYTHON)"
   else echo "- PyTorch not importable with $PYTHON: ours alone (set PYTHON=/path/to/python)"; fi
+  if [ -n "$OPENCL" ]; then echo "- OpenCL: $OPENCL; its rows are ours on --device opencl (H=128 only)"
+  else echo "- OpenCL: no device (or BENCH_OPENCL=0), so no OpenCL rows"; fi
   echo "- batch $B, seq $T, 2 layers, one-hot input; training: $((SMALL_ITERS - SMALL_WARM)) timed iterations" \
        "after $SMALL_WARM (H=512: $((BIG_ITERS - BIG_WARM)) after $BIG_WARM); best of $REPEATS; peak RSS by $RSS_TOOL"
 }
@@ -128,13 +135,14 @@ metrics_cps() {
     END { if (last > w && s1 > s0) printf "%.0f", (last - w) * bt / (s1 - s0) }' "$2"
 }
 
-ours_train() {   # model size threads iters warm
-  local m=$1 h=$2 th=$3 n=$4 w=$5
+ours_train() {   # model size threads iters warm [device]
+  local m=$1 h=$2 th=$3 n=$4 w=$5 dev=${6:-cpu}
   rm -rf "$TMP/cv" "$TMP/m.jsonl"
   # A one-minibatch validation split, validated only at the end: it costs
-  # next to nothing and is outside the timed iterations anyway.
+  # next to nothing and is outside the timed iterations anyway (so is the
+  # kernel compilation of an OpenCL device, in the first iteration).
   if ! rss_run "$TMP/rss" "$BIN/rnn-train" "$TMP/tiny.tokens" -o "$TMP/cv" -q --seed 123 \
-      --model "$m" --rnn-size "$h" --num-layers 2 --batch-size $B --seq-length $T \
+      --model "$m" --rnn-size "$h" --num-layers 2 --batch-size $B --seq-length $T --device "$dev" \
       --threads "$th" --max-iterations "$n" --eval-val-every $((n + 1000)) \
       --train-frac 0.999 --val-frac 0.001 --metrics "$TMP/m.jsonl"; then
     log "ours: rnn-train failed"; CPS=; RSS=; return
@@ -176,6 +184,16 @@ for c in $CONFIGS; do
     done
   done
   ROWS+=("$RSS_ROW")
+  if [ -n "$OPENCL" ] && [ "$h" -lt 512 ]; then
+    label="train $M 2×$h, OpenCL, chars/s"
+    row "$label" high
+    echo "$label" >&2
+    for _ in $(seq "$REPEATS"); do
+      ours_train "$m" "$h" 1 "$n" "$w" opencl
+      log "ours:    ${CPS:-?} chars/s"
+      keep OURS "$label" "$CPS"
+    done
+  fi
 done
 
 # --- sampling: batch 1, one character at a time, 1 thread ------------------------
@@ -202,6 +220,23 @@ for _ in $(seq "$REPEATS"); do
     fi
   fi
 done
+
+# Sampling on the OpenCL device: the rate rnn-sample --verbose reports, which
+# leaves out start-up (loading, and compiling the device's kernels).
+if [ -n "$OPENCL" ]; then
+  CL_SAMPLE_ROW="sample LSTM 2×128, batch 1, OpenCL, chars/s (after start-up)"
+  row "$CL_SAMPLE_ROW" high
+  echo "$CL_SAMPLE_ROW" >&2
+  for _ in $(seq "$REPEATS"); do
+    if [ -f "$TMP/lstm128.ckpt" ] && "$BIN/rnn-sample" "$TMP/lstm128.ckpt" -n "$SAMPLE_N" --seed 123 --device opencl --verbose \
+        > /dev/null 2> "$TMP/err"; then
+      cps=$(sed -n 's/.* s, \([0-9.]*[kM]*\) chars\/s.*/\1/p' "$TMP/err" | awk '/k$/ { printf "%.0f", $0 * 1000; next } /M$/ { printf "%.0f", $0 * 1000000; next } { printf "%.0f", $0 }')
+      log "ours:    $cps chars/s"; keep OURS "$CL_SAMPLE_ROW" "$cps"
+    else
+      log "ours: rnn-sample --device opencl failed: $(head -1 "$TMP/err")"
+    fi
+  done
+fi
 
 # --- table ------------------------------------------------------------------------
 mkdir -p bench/out

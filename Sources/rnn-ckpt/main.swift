@@ -10,10 +10,11 @@ struct RnnCkpt: ParsableCommand {
         commandName: "rnn-ckpt",
         abstract: "Inspect, compare, evaluate, export and prune checkpoints.",
         discussion: "See rnn-ckpt(1).",
-        subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Export.self, Strip.self, Plot.self, Prune.self])
+        subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Export.self, Strip.self, Plot.self, Prune.self,
+                      Devices.self])
 
     func run() throws {
-        printError("rnn-ckpt: error: missing subcommand (info, ls, best, vocab, eval, export, strip, plot, prune) — see 'rnn-ckpt --help'")
+        printError("rnn-ckpt: error: missing subcommand (info, ls, best, vocab, eval, export, strip, plot, prune, devices) — see 'rnn-ckpt --help'")
         throw ExitCode(ExitStatus.usage)
     }
 }
@@ -111,15 +112,12 @@ struct Eval: ParsableCommand {
     @Argument(help: "A checkpoint.") var checkpoint: String
     @Argument(help: "Text or tokens file (- or none: stdin).") var file: String?
     @Flag(help: "Print a JSON record.") var json = false
-    @Option(help: "Compute device: cpu.") var device: String = "cpu"
+    @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var common: CommonOptions
-
-    func validate() throws {
-        if device != "cpu" { throw ValidationError("--device \(device) is not available: this build evaluates on the cpu only.") }
-    }
 
     func run() throws {
         common.apply(tool: "rnn-ckpt", blasThreads: 1)
+        try deviceOptions.open()   // an unavailable device fails before reading anything
         let ckpt = try Checkpoint.load(path: checkpoint)
         let source = try FileSource.open(file)
         let bytes = try source.readAll()
@@ -159,7 +157,7 @@ struct Eval: ParsableCommand {
         if ids.count < 2 {
             throw CharRNNError("\(source.name) has \(ids.count) known characters; at least 2 are needed", hint: "give more text in the model's vocabulary")
         }
-        let r = evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount)
+        let r = try evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount, device: deviceOptions.computeDevice)
         if json {
             try writeOut(JSONValue.object([("loss", .double(r.loss)), ("bits_per_char", .double(r.bitsPerChar)),
                                            ("perplexity", .double(r.perplexity)), ("characters", .int(ids.count)),
@@ -261,6 +259,44 @@ struct Prune: ParsableCommand {
             removed += (dryRun ? "would remove " : "removed ") + s.path + "\n"
         }
         try writeOut(removed)
+    }
+}
+
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the compute devices --device accepts (the CPU and every OpenCL device).")
+    @Flag(help: "Print JSON lines.") var json = false
+
+    func run() throws {
+        var found: [CLDeviceInfo] = []
+        var problem: CharRNNError? = nil
+        do { found = try OpenCLDevices.list() } catch let e as CharRNNError { problem = e }
+        let automatic = found.first { $0.isGPU } ?? found.first
+        if json {
+            var lines = [JSONValue.object([("device", .string("cpu")), ("type", .string("CPU")),
+                                           ("compute_units", .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))]).text]
+            for d in found {
+                lines.append(JSONValue.object([
+                    ("device", .string(d.selector)), ("index", .int(d.flatIndex)), ("platform", .string(d.platformName)),
+                    ("name", .string(d.name)), ("vendor", .string(d.vendor)), ("type", .string(d.kind)),
+                    ("compute_units", .int(d.computeUnits)), ("clock_mhz", .int(d.clockMHz)),
+                    ("global_memory", .int(d.globalMemory)), ("max_allocation", .int(d.maxAllocation)),
+                    ("version", .string(d.version)), ("driver", .string(d.driverVersion)),
+                    ("default_opencl", .bool(d.selector == automatic?.selector)),
+                ]).text)
+            }
+            try writeOut(lines.map { $0 + "\n" }.joined())
+        } else {
+            var rows = [["device", "type", "units", "memory", "max buffer", "name"]]
+            rows.append(["cpu", "CPU", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))", "-", "-", "this machine's processor (the default)"])
+            for d in found {
+                let name = "\(d.name.trimmingWhitespace) — \(d.platformName.trimmingWhitespace), \(d.version.trimmingWhitespace)"
+                    + (d.selector == automatic?.selector ? " (--device opencl)" : "")
+                rows.append(["\(d.selector) = opencl:\(d.flatIndex)", d.kind, "\(d.computeUnits)", formatBytes(d.globalMemory),
+                             formatBytes(d.maxAllocation), name])
+            }
+            try writeOut(table(rows))
+        }
+        if let problem { printError("rnn-ckpt: warning: \(problem)") }
     }
 }
 

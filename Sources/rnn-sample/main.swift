@@ -54,8 +54,7 @@ struct RnnSample: ParsableCommand {
     @Option(help: "Prime characters not in the vocabulary: error or skip.")
     var unknown: String = "error"
 
-    @Option(help: "Compute device: cpu.")
-    var device: String = "cpu"
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var common: CommonOptions
 
@@ -69,11 +68,11 @@ struct RnnSample: ParsableCommand {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both.") }
         if unknown != "error" && unknown != "skip" { throw ValidationError("--unknown must be error or skip (got '\(unknown)').") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty string.") }
-        if device != "cpu" { throw ValidationError("--device \(device) is not available: this build samples on the cpu only.") }
     }
 
     func run() throws {
         common.apply(tool: "rnn-sample", blasThreads: 1)  // the sampler splits big products itself
+        let deviceLabel = try deviceOptions.open()   // an unavailable device fails before reading anything
         let clock = ContinuousClock()
         let start = clock.now
         let ckpt = try Checkpoint.load(path: checkpoint)
@@ -93,7 +92,8 @@ struct RnnSample: ParsableCommand {
         if common.verbose {
             printError("rnn-sample: \(checkpoint): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
         }
-        let generator = Generator(checkpoint: ckpt, threads: common.threadCount)
+        let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, device: deviceOptions.computeDevice)
+        if common.verbose { printError("rnn-sample: device: \(deviceLabel)") }
         let out = FileSink.standardOutput()
         let sampleStart = clock.now
         let produced = try generator.generate(o, to: out)

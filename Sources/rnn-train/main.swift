@@ -59,7 +59,7 @@ struct RnnTrain: ParsableCommand {
     @Option(help: "Continue this checkpoint's run exactly (weights, optimiser, position, RNG).") var resume: String?
 
     @Option(help: "When a checkpoint cannot be written (disk full): stop (saving nothing worse) or continue training.") var onWriteError: String = "stop"
-    @Option(help: "Compute device: cpu.") var device: String = "cpu"
+    @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -87,11 +87,12 @@ struct RnnTrain: ParsableCommand {
         if dataDir != nil && tokens != nil { throw ValidationError("give a tokens file or --data-dir, not both.") }
         if let s = savefile, s.isEmpty || s.contains("/") { throw ValidationError("--savefile must be a plain name (got '\(s)').") }
         if onWriteError != "stop" && onWriteError != "continue" { throw ValidationError("--on-write-error must be stop or continue (got '\(onWriteError)').") }
-        if device != "cpu" { throw ValidationError("--device \(device) is not available: this build trains on the cpu only.") }
     }
 
     func run() throws {
         common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
+        let device = deviceOptions.computeDevice
+        let deviceLabel = try deviceOptions.open()   // an unavailable device fails here, before any work
         let reporter = ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
         defer { reporter.finish() }
 
@@ -130,9 +131,9 @@ struct RnnTrain: ParsableCommand {
         applyOptions(to: &opts, cell: config.cell)
         if resume == nil { opts.savefile = savefile ?? config.cell.rawValue }
 
-        try checkSizes(config: config, options: opts, tokens: data.tokens.count)
+        try checkSizes(config: config, options: opts, tokens: data.tokens.count, device: device)
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
-                                  params: startParams, resume: resumeFrom, reporter: reporter)
+                                  params: startParams, resume: resumeFrom, device: device, reporter: reporter)
         if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
         trainer.continueOnWriteError = onWriteError == "continue"
         // One run per checkpoint folder and savefile at a time.
@@ -143,6 +144,7 @@ struct RnnTrain: ParsableCommand {
         let loader = trainer.loader
         reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
         reporter.info("model: \(config.description), dropout \(config.dropout), \(ParamLayout(config).total) parameters")
+        if device != .cpu { reporter.info("device: \(deviceLabel)") }
         reporter.info("data: \(loader.batches) minibatches of \(opts.batchSize)×\(opts.seqLength): train \(loader.ntrain), val \(loader.nval), test \(loader.ntest)")
         if let r = resumeFrom { reporter.info("resuming at iteration \(r.progress.iteration) (epoch \(fixed(r.progress.epoch, 2)))") }
         reporter.info("training for \(trainer.totalIterations) iterations, checkpoints in \(opts.checkpointDir)/")
@@ -235,7 +237,9 @@ struct RnnTrain: ParsableCommand {
 /// Refuses, before anything is allocated, a model or minibatch whose sizes
 /// overflow 64-bit arithmetic or need more memory than this machine has,
 /// instead of crashing on an overflow trap or a failed allocation.
-func checkSizes(config: ModelConfig, options: TrainOptions, tokens: Int) throws {
+/// With an OpenCL device the activations live there (its own allocations
+/// check its memory), so only the host's copies of the weights count here.
+func checkSizes(config: ModelConfig, options: TrainOptions, tokens: Int, device: ComputeDevice = .cpu) throws {
     let hint = "use a smaller --rnn-size, --num-layers, --embedding-size, --batch-size or --seq-length"
     func mul(_ xs: Int?...) -> Int? {
         var r = 1
@@ -271,8 +275,9 @@ func checkSizes(config: ModelConfig, options: TrainOptions, tokens: Int) throws 
     // Floats: parameters, gradients, up to two optimiser slots, a copy
     // while saving, the one-hot input's transposed weights; activations
     // and their gradients per layer; logits and the input layer's buffers.
-    let floats = add(mul(6, params), mul(E > 0 ? 0 : V, G, H),
-                     mul(L, n, add(mul(3, G, H), mul(6, H))), mul(2, n, add(V, E, H, mul(2, G, H))))
+    let onHost = device == .cpu ? 1 : 0
+    let floats = add(mul(6, params), mul(onHost, E > 0 ? 0 : V, G, H),
+                     mul(onHost, L, n, add(mul(3, G, H), mul(6, H))), mul(onHost, 2, n, add(V, E, H, mul(2, G, H))))
     let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
     let model = "a \(L)×\(H) \(config.cell.rawValue.uppercased())\(E > 0 ? " with embedding \(E)" : "") over \(V) symbols, minibatch \(B)×\(S)"
     guard let params, let bytes = mul(4, floats) else {

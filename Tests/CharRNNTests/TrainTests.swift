@@ -100,7 +100,7 @@ final class TrainTests: XCTestCase {
             let reporter = SilentReporter()
             let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: "synthetic",
                                       options: o, reporter: reporter)
-            let first = trainer.validationLoss()
+            let first = try trainer.validationLoss()
             XCTAssertEqual(try trainer.run(), .finished)
             let last = reporter.validations.last!
             // Uniform over the vocabulary is ln(V) ≈ 2.8 nats; the words make

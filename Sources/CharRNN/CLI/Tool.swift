@@ -89,6 +89,26 @@ public struct CommonOptions: ParsableArguments {
     }
 }
 
+/// --device, for the tools that compute with a model.
+public struct DeviceOptions: ParsableArguments {
+    @Option(name: .long, help: "Compute device: cpu, opencl (the first GPU, else the first OpenCL device), opencl:N or opencl:P.D (see 'rnn-ckpt devices').")
+    public var device: String = "cpu"
+
+    public init() {}
+
+    public func validate() throws {
+        if ComputeDevice(parsing: device) == nil { throw ValidationError(ComputeDevice.usage(device)) }
+    }
+
+    /// The parsed device (validate() has checked it).
+    public var computeDevice: ComputeDevice { ComputeDevice(parsing: device)! }
+
+    /// Opens the device now, so that an unavailable one fails before any
+    /// work; returns its label for log lines.
+    @discardableResult
+    public func open() throws -> String { try computeDevice.label() }
+}
+
 /// Reads whole inputs: the named files concatenated, or stdin when none.
 public func readInputs(_ paths: [String]) throws -> (bytes: [UInt8], name: String) {
     if paths.isEmpty || paths == ["-"] {

@@ -10,13 +10,27 @@ public struct EvalResult {
     public var perplexity: Double { exp(loss) }
 }
 
-public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads: Int = 1) -> EvalResult {
+public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads: Int = 1,
+                     device: ComputeDevice = .cpu) throws -> EvalResult {
     let n = ids.count
     guard n >= 2 else { return EvalResult(loss: .nan, predictions: 0, skipped: skipped) }
     let chunk = 256
     var total = 0.0
     var position = 0
     var rng = RNG(seed: 0)
+    if case .openCL(let selector) = device {
+        // One network of the longest chunk; shorter chunks run fewer steps.
+        let net = try CLNetwork(context: try CLContext.shared(selector), config: checkpoint.config, params: checkpoint.params,
+                                batch: 1, seqLength: min(chunk, n - 1))
+        while position < n - 1 {
+            let length = min(chunk, n - 1 - position)
+            let inputs = Array(ids[position..<(position + length)])
+            let targets = Array(ids[(position + 1)..<(position + 1 + length)])
+            total += try net.forward(inputs: inputs, targets: targets, steps: length, training: false, rng: &rng) * Double(length)
+            position += length
+        }
+        return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
+    }
     var network: Network? = nil
     var carriedH: [[Float]]? = nil, carriedC: [[Float]]? = nil
     checkpoint.params.withUnsafeBufferPointer { p in

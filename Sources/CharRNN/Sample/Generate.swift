@@ -23,12 +23,13 @@ public struct SamplingOptions {
 
 public final class Generator {
     public let checkpoint: Checkpoint
-    let sampler: Sampler
+    let sampler: CharacterStepper
     let pieces: [[UInt8]]        // bytes of each symbol
 
-    public init(checkpoint: Checkpoint, threads: Int = 1) {
+    /// On `device` (default the CPU); an unavailable device is an error.
+    public init(checkpoint: Checkpoint, threads: Int = 1, device: ComputeDevice = .cpu) throws {
         self.checkpoint = checkpoint
-        sampler = Sampler(config: checkpoint.config, params: checkpoint.params, threads: threads)
+        sampler = try device.stepper(config: checkpoint.config, params: checkpoint.params, threads: threads)
         let vocab = checkpoint.vocab
         pieces = vocab.symbols.map { vocab.unit == .byte ? [UInt8($0)] : UTF8Scan.encode($0) }
     }
@@ -49,11 +50,11 @@ public final class Generator {
                     try sink.write(lastByte == 0x0A ? [0x0A] : [0x0A, 0x0A])
                 }
             }
-            sampler.reset()
+            try sampler.reset()
             var logits: UnsafeMutableBufferPointer<Float>? = nil
             for id in primeIDs {
                 if o.echoPrime { try sink.write(pieces[id]) }
-                logits = sampler.step(token: id)
+                logits = try sampler.step(token: id)
             }
             if o.echoPrime && !primeIDs.isEmpty { try sink.flush() }
             var recent: [UInt8] = []
@@ -83,7 +84,7 @@ public final class Generator {
                     if recent.count > stop.count { recent.removeFirst(recent.count - stop.count) }
                     if recent == stop { break }
                 }
-                logits = sampler.step(token: next)
+                logits = try sampler.step(token: next)
             }
             try sink.flush()
         }

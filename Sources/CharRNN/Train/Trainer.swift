@@ -32,9 +32,12 @@ public final class Trainer {
     public let vocab: Vocab
     public var options: TrainOptions
     public let loader: Loader
-    public let network: Network
-    public var params: [Float]
-    public var optimizer: Optimizer
+    /// Where the weights, gradients and optimiser state live and the steps run.
+    public let backend: TrainingBackend
+    /// The weights and optimiser state as of the last checkpoint or the end
+    /// of `run()` (the backend holds the live ones).
+    public private(set) var params: [Float]
+    public private(set) var optimizer: Optimizer
     public var progress: Progress
     public var history: History
     public var sampleEvery = 0
@@ -50,8 +53,10 @@ public final class Trainer {
     public let totalIterations: Int
 
     /// A new run from `params` (fresh init or --init-from weights).
+    /// On `device` (default the CPU); an unavailable device is an error.
     public init(config: ModelConfig, vocab: Vocab, tokens: Tensor, tokensName: String, options: TrainOptions,
-                params: [Float]? = nil, resume: Checkpoint? = nil, reporter: TrainReporter) throws {
+                params: [Float]? = nil, resume: Checkpoint? = nil, device: ComputeDevice = .cpu,
+                reporter: TrainReporter) throws {
         self.config = config
         self.vocab = vocab
         self.options = options
@@ -61,7 +66,6 @@ public final class Trainer {
         // The network splits its work over `threads` itself; OpenBLAS runs
         // single-threaded inside each part.
         OpenBLASSetup.setThreads(1)
-        network = Network(config: config, batch: options.batchSize, seqLength: options.seqLength, threads: options.threads)
         let layout = ParamLayout(config)
         if let resume {
             self.params = resume.params
@@ -69,10 +73,6 @@ public final class Trainer {
             optimizer.decayRate = Float(options.decayRate)
             progress = resume.progress
             history = resume.history
-            if resume.stateH.count == config.numLayers, resume.stateH.first?.count == options.batchSize * config.rnnSize {
-                network.stateH = resume.stateH
-                network.stateC = resume.stateC
-            }
             if progress.dataPosition >= loader.ntrain { progress.dataPosition = 0 }
         } else {
             var rng = RNG(seed: options.seed)
@@ -83,6 +83,11 @@ public final class Trainer {
             progress.rng = rng
             history = History()
         }
+        backend = try device.trainingBackend(config: config, batch: options.batchSize, seqLength: options.seqLength,
+                                             threads: options.threads, params: self.params, optimizer: optimizer)
+        if let resume, resume.stateH.count == config.numLayers, resume.stateH.first?.count == options.batchSize * config.rnnSize {
+            try backend.setCarriedState(h: resume.stateH, c: resume.stateC)
+        }
         let byEpochs = Int((options.maxEpochs * Double(loader.ntrain)).rounded(.down))
         totalIterations = max(1, min(options.maxIterations ?? Int.max, byEpochs))
     }
@@ -91,39 +96,44 @@ public final class Trainer {
 
     /// Mean loss over the validation minibatches, from a zero state; the
     /// training state is left as it was.
-    public func validationLoss() -> Double {
-        let savedH = network.stateH, savedC = network.stateC
-        network.resetState()
+    public func validationLoss() throws -> Double {
+        let saved = try backend.carriedState()
+        try backend.resetState()
         var total = 0.0
         var inputs = [Int32](repeating: 0, count: charsPerIteration)
         var targets = inputs
-        var rng = RNG(seed: 0)  // unused without dropout
         for i in loader.ntrain..<(loader.ntrain + loader.nval) {
             inputs.withUnsafeMutableBufferPointer { x in
                 targets.withUnsafeMutableBufferPointer { y in
                     loader.fill(batch: i, inputs: x.baseAddress!, targets: y.baseAddress!)
                 }
             }
-            total += params.withUnsafeBufferPointer { p in
-                network.forward(params: p.baseAddress!, inputs: inputs, targets: targets, training: false, rng: &rng)
-            }
+            total += try backend.loss(inputs: inputs, targets: targets)
         }
-        network.stateH = savedH
-        network.stateC = savedC
+        try backend.setCarriedState(h: saved.h, c: saved.c)
         return total / Double(loader.nval)
     }
 
-    public func checkpoint() -> Checkpoint {
+    /// Reads the weights and optimiser state back from the backend.
+    func syncFromBackend() throws {
+        params = try backend.parameters()
+        optimizer = try backend.optimizerState()
+    }
+
+    /// The run as a checkpoint (weights read back from the device).
+    public func checkpoint() throws -> Checkpoint {
+        try syncFromBackend()
         var p = progress
         p.optimizerStep = optimizer.step
+        let state = try backend.carriedState()
         return Checkpoint(config: config, vocab: vocab, params: params, optimizer: optimizer, options: options,
-                          progress: p, history: history, stateH: network.stateH, stateC: network.stateC)
+                          progress: p, history: history, stateH: state.h, stateC: state.c)
     }
 
     /// Validates, writes a checkpoint, applies --keep; returns its path.
     @discardableResult
     func evaluateAndSave(clock: ContinuousClock, start: ContinuousClock.Instant) throws -> String {
-        let valLoss = validationLoss()
+        let valLoss = try validationLoss()
         progress.valLoss = valLoss
         if valLoss.isFinite, progress.bestValLoss.map({ valLoss < $0 }) ?? true { progress.bestValLoss = valLoss }
         history.val.append((progress.iteration, valLoss))
@@ -176,8 +186,7 @@ public final class Trainer {
     public func run() throws -> TrainOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let count = params.count
-        var grads = [Float](repeating: 0, count: count)
+        defer { try? syncFromBackend() }
         var inputs = [Int32](repeating: 0, count: charsPerIteration)
         var targets = inputs
         var windowStart = clock.now
@@ -190,23 +199,15 @@ public final class Trainer {
             if signal != 0 { outcome = .interrupted(signal: signal); break }
             if let budget = options.maxSeconds, (clock.now - start).seconds >= budget { outcome = .timeBudget; break }
             let position = progress.dataPosition
-            if position == 0 { network.resetState() }
+            if position == 0 { try backend.resetState() }
             inputs.withUnsafeMutableBufferPointer { x in
                 targets.withUnsafeMutableBufferPointer { y in
                     loader.fill(batch: position, inputs: x.baseAddress!, targets: y.baseAddress!)
                 }
             }
-            grads.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            let loss: Double = params.withUnsafeBufferPointer { p in
-                grads.withUnsafeMutableBufferPointer { g in
-                    let l = inputs.withUnsafeBufferPointer { x in
-                        targets.withUnsafeBufferPointer { y in
-                            network.forward(params: p.baseAddress!, inputs: x.baseAddress!, targets: y.baseAddress!,
-                                            training: true, rng: &progress.rng)
-                        }
-                    }
-                    network.backward(params: p.baseAddress!, grads: g.baseAddress!)
-                    return l
+            let loss = try inputs.withUnsafeBufferPointer { x in
+                try targets.withUnsafeBufferPointer { y in
+                    try backend.lossAndGradients(inputs: x.baseAddress!, targets: y.baseAddress!, rng: &progress.rng)
                 }
             }
             if !loss.isFinite {
@@ -216,12 +217,7 @@ public final class Trainer {
             if let first = progress.firstLoss, loss > 3 * first {
                 return .diverged("the loss exploded to \(fixed(loss, 4)) at iteration \(progress.iteration + 1) (first loss \(fixed(first, 4)))")
             }
-            params.withUnsafeMutableBufferPointer { p in
-                grads.withUnsafeMutableBufferPointer { g in
-                    clipGradients(g.baseAddress!, count: count, limit: Float(options.gradClip))
-                    optimizer.update(params: p.baseAddress!, grads: g.baseAddress!, count: count, lr: Float(progress.learningRate))
-                }
-            }
+            try backend.update(gradClip: Float(options.gradClip), learningRate: Float(progress.learningRate))
             progress.iteration += 1
             progress.trainLoss = loss
             progress.dataPosition = (position + 1) % loader.ntrain
@@ -244,7 +240,7 @@ public final class Trainer {
                 windowIterations = 0
             }
             if sampleEvery > 0 && progress.iteration % sampleEvery == 0 {
-                reporter.sample(iteration: progress.iteration, text: quickSample())
+                reporter.sample(iteration: progress.iteration, text: try quickSample())
             }
             if progress.iteration % options.evalValEvery == 0 || progress.iteration == totalIterations {
                 try saveOrReport(clock: clock, start: start)
@@ -260,8 +256,8 @@ public final class Trainer {
     }
 
     /// A short sample from the current weights (for --sample-every).
-    func quickSample() -> String {
-        let sampler = Sampler(config: config, params: params)
+    func quickSample() throws -> String {
+        let sampler = Sampler(config: config, params: try backend.parameters())
         var rng = RNG(seed: UInt64(progress.iteration))
         var out: [UInt8] = []
         var token = rng.below(vocab.count)
