@@ -172,9 +172,9 @@ for c in $CONFIGS; do
       ours_train "$m" "$h" "$th" "$n" "$w"
       log "ours:    ${CPS:-?} chars/s, ${RSS:-?} MB"
       keep OURS "$label" "$CPS"; keep OURS "$RSS_ROW" "$RSS"
-      if [ "$m:$h" = lstm:128 ] && [ ! -f "$TMP/lstm128.ckpt" ]; then
+      if [ "$m" = lstm ] && [ ! -f "$TMP/lstm$h.ckpt" ]; then
         f=$(ls "$TMP"/cv/*.ckpt 2>/dev/null | head -1 || true)
-        if [ -n "$f" ]; then cp "$f" "$TMP/lstm128.ckpt"; fi
+        if [ -n "$f" ]; then cp "$f" "$TMP/lstm$h.ckpt"; fi
       fi
       if [ $HAVE_TORCH = 1 ]; then
         torch_train "$m" "$h" "$th" "$n" "$w"
@@ -196,29 +196,36 @@ for c in $CONFIGS; do
   fi
 done
 
-# --- sampling: batch 1, one character at a time, 1 thread ------------------------
-SAMPLE_ROW="sample LSTM 2×128, batch 1, 1 thread, chars/s"
-row "$SAMPLE_ROW" high
-echo "$SAMPLE_ROW" >&2
-for _ in $(seq "$REPEATS"); do
-  if [ -x "$BIN/rnn-sample" ] && [ -f "$TMP/lstm128.ckpt" ]; then
-    # The whole process, loading the checkpoint included, over 10x the characters.
-    n=$((SAMPLE_N * 10)); t0=$(now)
-    if "$BIN/rnn-sample" "$TMP/lstm128.ckpt" -n $n --seed 123 --threads 1 > /dev/null 2> "$TMP/err"; then
-      t1=$(now); cps=$(awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
-      log "ours:    $cps chars/s"; keep OURS "$SAMPLE_ROW" "$cps"
+# --- sampling: batch 1, one character at a time ----------------------------------
+# LSTM 2×128 on 1 thread; LSTM 2×512 on 1 and 2 threads (its weights no
+# longer fit one core's cache, so rnn-sample splits the products).
+for spec in 128:1 512:1 512:2; do
+  h=${spec%:*}; th=${spec#*:}
+  SAMPLE_ROW="sample LSTM 2×$h, batch 1, $th thread$([ "$th" = 1 ] || echo s), chars/s"
+  row "$SAMPLE_ROW" high
+  echo "$SAMPLE_ROW" >&2
+  # Ours over more characters than PyTorch (it is much faster); H=512 fewer.
+  if [ "$h" = 128 ]; then n=$((SAMPLE_N * 10)); tn=$SAMPLE_N; else n=$((SAMPLE_N * 2)); tn=$((SAMPLE_N / 2)); fi
+  for _ in $(seq "$REPEATS"); do
+    if [ -x "$BIN/rnn-sample" ] && [ -f "$TMP/lstm$h.ckpt" ]; then
+      # The whole process, loading the checkpoint included.
+      t0=$(now)
+      if "$BIN/rnn-sample" "$TMP/lstm$h.ckpt" -n $n --seed 123 --threads "$th" > /dev/null 2> "$TMP/err"; then
+        t1=$(now); cps=$(awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+        log "ours:    $cps chars/s"; keep OURS "$SAMPLE_ROW" "$cps"
+      else
+        log "ours: rnn-sample failed: $(head -1 "$TMP/err")"
+      fi
     else
-      log "ours: rnn-sample failed: $(head -1 "$TMP/err")"
+      log "ours:    no LSTM 2×$h checkpoint to sample from"
     fi
-  else
-    log "ours:    no rnn-sample in $SRC_BIN yet"
-  fi
-  if [ $HAVE_TORCH = 1 ]; then
-    if "$PYTHON" bench/torch_ref.py sample "$TINY" -n "$SAMPLE_N" --warmup 50 --threads 1 > "$TMP/t.json"; then
-      cps=$(json_field chars_per_sec < "$TMP/t.json"); cps=${cps%.*}
-      log "PyTorch: $cps chars/s"; keep TORCH "$SAMPLE_ROW" "$cps"
+    if [ $HAVE_TORCH = 1 ]; then
+      if "$PYTHON" bench/torch_ref.py sample "$TINY" --rnn-size "$h" -n "$tn" --warmup 50 --threads "$th" > "$TMP/t.json"; then
+        cps=$(json_field chars_per_sec < "$TMP/t.json"); cps=${cps%.*}
+        log "PyTorch: $cps chars/s"; keep TORCH "$SAMPLE_ROW" "$cps"
+      fi
     fi
-  fi
+  done
 done
 
 # Sampling on the OpenCL device: the rate rnn-sample --verbose reports, which
