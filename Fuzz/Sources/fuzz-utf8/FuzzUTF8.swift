@@ -11,6 +11,8 @@
 // - Vocab.build + TokenCodec.encode/decode round-trip the bytes exactly
 //   (unit=char for valid UTF-8, unit=byte for any bytes), and the built
 //   vocab's file text parses back to it (when it has a symbol).
+// - TokenCodec.encodeInPlace gives what encode gives, for every unknown
+//   policy (with a vocab built from the first half of the input).
 import CharRNN
 import FuzzSupport
 
@@ -33,6 +35,27 @@ func roundTrip(_ bytes: [UInt8], unit: TextUnit) {
         fatalError("decoding fresh tokens failed")
     }
     check(sink.bytes == bytes, "encode/decode round trip differs (unit \(unit))")
+    sameInPlace(codec, bytes, unknown: .error)
+
+    // A vocab of the first half only: the rest has unknown symbols. Every
+    // policy must give the same result from encode and encodeInPlace.
+    let half = Array(bytes.prefix(bytes.count / 2))
+    guard half.count > 0, unit == .byte || String(validating: half, as: UTF8.self) != nil,
+          let partial = accepting({ try half.withUnsafeBufferPointer { try Vocab.build(from: $0, unit: unit, name: "half") } }),
+          let first = partial.symbols.first else { return }
+    let partialCodec = TokenCodec(vocab: partial)
+    for policy in [UnknownPolicy.error, .skip, .replace(first)] {
+        sameInPlace(partialCodec, bytes, unknown: policy)
+    }
+}
+
+/// encodeInPlace (U8 ids written over the text) agrees with encode.
+func sameInPlace(_ codec: TokenCodec, _ bytes: [UInt8], unknown: UnknownPolicy) {
+    let expected = accepting { try bytes.withUnsafeBufferPointer { try codec.encode($0, name: "input", unknown: unknown) } }
+    var text = bytes
+    let inPlace = accepting { try codec.encodeInPlace(&text, name: "input", unknown: unknown) }
+    check(inPlace == expected, "encodeInPlace differs from encode (\(unknown), \(codec.vocab.count) symbols)")
+    if inPlace != nil { check(text.isEmpty, "encodeInPlace left text behind") }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
