@@ -28,7 +28,7 @@ for t in "${TARGETS[@]}"; do
   log=$work/$t.log
   dict=()
   [ -f Fuzz/dict/$t.dict ] && dict=(-dict=Fuzz/dict/$t.dict)
-  "$BIN/fuzz-$t" "$work/$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" -timeout=60 -rss_limit_mb=2048 \
+  TMPDIR=$work "$BIN/fuzz-$t" "$work/$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" -timeout=60 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

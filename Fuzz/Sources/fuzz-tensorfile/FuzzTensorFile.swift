@@ -8,6 +8,9 @@
 //   result (both rejected, or the same tensors and metadata).
 // - A file that reads back writes out and reads again to the same content.
 // - A tokens file decodes to text that encodes back to the same tokens.
+// - The header-only read (TensorFile.readHeader) and rnn-ckpt's
+//   CheckpointSummary, which read from a path, never trap, and accept what
+//   the full reads accept, with the same names, metadata and config.
 //
 // Input framing: an input that starts with "{" is "header JSON, a zero
 // byte, then the data"; the harness prefixes the 8-byte header length, so
@@ -17,6 +20,21 @@
 // the length itself, which no real file does).
 import CharRNN
 import FuzzSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The readers that take a path (header-only reads, rnn-ckpt's summary) get
+/// the input through this file, in $TMPDIR (run.sh points it at its
+/// scratch folder).
+let scratchPath = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/fuzz-tensorfile-\(getpid()).bin"
+
+func writeScratch(_ bytes: [UInt8]) {
+    guard let f = fopen(scratchPath, "wb") else { fatalError("cannot write \(scratchPath)") }
+    let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+    fclose(f)
+    if written != bytes.count { fatalError("short write to \(scratchPath)") }
+}
 
 func sameContent(_ a: TensorFile, _ b: TensorFile) -> Bool {
     a.tensors.count == b.tensors.count
@@ -64,7 +82,18 @@ public func fuzzTensorFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
         }
     }
 
+    writeScratch(bytes)
+    let header = accepting { try TensorFile.readHeader(path: scratchPath) }
+    let summary = accepting { try CheckpointSummary(path: scratchPath) }
+
     guard let file else { return 0 }
+    guard let header else { fatalError("the full read accepts what the header-only read rejects") }
+    check(header.tensors.map(\.name) == file.tensors.map(\.name), "header-only read lists other tensors")
+    check(header.metadata.map(\.0) == file.metadata.map(\.0) && header.metadata.map(\.1) == file.metadata.map(\.1),
+          "header-only read gives other metadata")
+    for (name, tensor) in file.tensors {
+        check(header.headerShapes[name] == tensor.shape, "header-only shape of '\(name)' differs")
+    }
 
     // Write it out (both forms) and read it back.
     for compressed in [false, true] {
@@ -91,6 +120,13 @@ public func fuzzTensorFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
         check(again == tokens.tokens, "tokens -> text -> tokens differs")
     }
     if let checkpoint = accepting({ try Checkpoint(file: file, name: "input") }) {
+        // Checkpoint(file:) leaves the format tag to the reader; the summary
+        // reads with expectFormat, as Checkpoint.load(path:) does.
+        if file.meta("format") == TensorFile.checkpointFormat {
+            guard let summary else { fatalError("CheckpointSummary rejects a checkpoint that loads") }
+            check(summary.config == checkpoint.config && summary.vocab == checkpoint.vocab
+                  && summary.parameters == checkpoint.params.count, "CheckpointSummary disagrees with the loaded checkpoint")
+        }
         // Whatever loads must describe itself and save again.
         let rewritten = checkpoint.tensorFile
         _ = checkpoint.config.description
