@@ -93,11 +93,20 @@ struct RnnTrain: ParsableCommand {
         common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
         let device = deviceOptions.computeDevice
         let deviceLabel = try deviceOptions.open()   // an unavailable device fails here, before any work
-        let reporter = ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
+        // Under mpirun: one process of a data-parallel run (rank 0 reports).
+        let group = try MPICommunicator.fromLauncher(tool: "rnn-train")
+        let isRoot = (group?.rank ?? 0) == 0
+        if let group, group.rank > 0 { Tool.processRank = group.rank }
+        if let group, group.size > 1, dataDir == nil, tokens == nil || tokens == "-" {
+            throw CharRNNError("under mpirun every process reads the tokens itself, and only rank 0 gets stdin",
+                               hint: "give a tokens file (rnn-encode -o FILE) or --data-dir, on every node")
+        }
+        let reporter = isRoot ? ConsoleTrainReporter(quiet: common.quiet, terminal: isTerminal(2), metrics: try openMetrics())
+                              : ConsoleTrainReporter(quiet: true, terminal: false, metrics: nil)
         defer { reporter.finish() }
 
         // Data.
-        let (data, dataName) = try loadTokens(reporter: reporter)
+        let (data, dataName) = try loadTokens(reporter: reporter, writeCache: isRoot)
         var opts = TrainOptions()
         var config: ModelConfig
         var startParams: [Float]? = nil
@@ -133,18 +142,26 @@ struct RnnTrain: ParsableCommand {
 
         try checkSizes(config: config, options: opts, tokens: data.tokens.count, device: device)
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
-                                  params: startParams, resume: resumeFrom, device: device, reporter: reporter)
-        if let s = sampleEvery { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
+                                  params: startParams, resume: resumeFrom, device: device, group: group, reporter: reporter)
+        try trainer.checkProcessesAgree()
+        if let s = sampleEvery, isRoot { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
         trainer.continueOnWriteError = onWriteError == "continue"
-        // One run per checkpoint folder and savefile at a time.
-        try makeDirectory(opts.checkpointDir)
-        let lock = try RunLock(directory: opts.checkpointDir, savefile: opts.savefile)
-        defer { lock.release() }
+        // One run per checkpoint folder and savefile at a time (rank 0
+        // writes for a multi-process run).
+        var lock: RunLock? = nil
+        if isRoot {
+            try makeDirectory(opts.checkpointDir)
+            lock = try RunLock(directory: opts.checkpointDir, savefile: opts.savefile)
+        }
+        defer { lock?.release() }
         if let r = resumeFrom, let lr = learningRate, lr != r.progress.learningRate { trainer.progress.learningRate = lr }
         let loader = trainer.loader
         reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
         reporter.info("model: \(config.description), dropout \(config.dropout), \(ParamLayout(config).total) parameters")
         if device != .cpu { reporter.info("device: \(deviceLabel)") }
+        if let group, group.size > 1 {
+            reporter.info("processes: \(group.size) (MPI), \(trainer.rows.count) of the \(opts.batchSize) streams and \(opts.threads) thread\(opts.threads == 1 ? "" : "s") each")
+        }
         reporter.info("data: \(loader.batches) minibatches of \(opts.batchSize)×\(opts.seqLength): train \(loader.ntrain), val \(loader.nval), test \(loader.ntest)")
         if let r = resumeFrom { reporter.info("resuming at iteration \(r.progress.iteration) (epoch \(fixed(r.progress.epoch, 2)))") }
         reporter.info("training for \(trainer.totalIterations) iterations, checkpoints in \(opts.checkpointDir)/")
@@ -152,26 +169,46 @@ struct RnnTrain: ParsableCommand {
         charrnn_install_stop_handlers()
         let outcome = try trainer.run()
         reporter.finish()
+        // Report first (mpirun may end the processes soon after a signal),
+        // then end MPI: every process ends the run at the same iteration.
+        let ending = report(outcome, trainer: trainer, isRoot: isRoot, reporter: reporter)
+        group?.finalize()
+        if let ending { throw ending }
+    }
+
+    /// Prints how the run ended (rank 0) and returns the error to exit with,
+    /// if any; the other ranks return the same status silently.
+    func report(_ outcome: TrainOutcome, trainer: Trainer, isRoot: Bool, reporter: ConsoleTrainReporter) -> Error? {
+        if !isRoot {
+            switch outcome {
+            case _ where trainer.lastSaveFailed: return PeerStop(status: ExitStatus.dataError)
+            case .interrupted(let signal): return PeerStop(status: 128 + signal)
+            case .diverged: return PeerStop(status: ExitStatus.dataError)
+            case .finished, .timeBudget: return nil
+            }
+        }
         let last = trainer.lastCheckpoint ?? "(none)"
         if trainer.lastSaveFailed {
-            throw CharRNNError("training ended but its last checkpoint could not be written (\(trainer.writeErrors) failed writes); the newest saved one is \(last)",
-                               hint: "free some disk space and --resume from it")
+            return CharRNNError("training ended but its last checkpoint could not be written (\(trainer.writeErrors) failed writes); the newest saved one is \(last)",
+                                hint: "free some disk space and --resume from it")
         }
         switch outcome {
         case .finished:
             reporter.info("done: \(trainer.progress.iteration) iterations; best val_loss \(trainer.progress.bestValLoss.map { fixed($0, 4) } ?? "?"); last checkpoint \(last)")
+            return nil
         case .timeBudget:
             reporter.info("stopped after --max-seconds at iteration \(trainer.progress.iteration); continue with: rnn-train --resume \(last) \(tokensArgument)")
+            return nil
         case .interrupted(let signal):
             if trainer.lastCheckpoint == nil {
                 printError("rnn-train: interrupted before the first iteration; nothing to save")
             } else {
                 printError("rnn-train: interrupted at iteration \(trainer.progress.iteration); saved \(last); continue with: rnn-train --resume \(last) \(tokensArgument)")
             }
-            throw ExitCode(128 + signal)
+            return ExitCode(128 + signal)
         case .diverged(let why):
-            throw CharRNNError("training stopped: \(why)" + (trainer.lastCheckpoint.map { "; checkpoints saved before it are kept (last: \($0))" } ?? "; no checkpoint was written"),
-                               hint: "try a lower --learning-rate (e.g. \(shortNumber(trainer.options.learningRate / 2))) or --grad-clip")
+            return CharRNNError("training stopped: \(why)" + (trainer.lastCheckpoint.map { "; checkpoints saved before it are kept (last: \($0))" } ?? "; no checkpoint was written"),
+                                hint: "try a lower --learning-rate (e.g. \(shortNumber(trainer.options.learningRate / 2))) or --grad-clip")
         }
     }
 
@@ -211,7 +248,9 @@ struct RnnTrain: ParsableCommand {
         return FileSink(fd: fd, name: metrics)
     }
 
-    func loadTokens(reporter: ConsoleTrainReporter) throws -> (TokensFile, String) {
+    /// The tokens file, or DIR/input.txt encoded (cached as DIR/input.tokens
+    /// when `writeCache`: only one process of a multi-process run writes).
+    func loadTokens(reporter: ConsoleTrainReporter, writeCache: Bool) throws -> (TokensFile, String) {
         guard let dataDir else {
             return (try TokensFile.read(path: tokens), tokens.flatMap { $0 == "-" ? nil : $0 } ?? "stdin")
         }
@@ -229,7 +268,7 @@ struct RnnTrain: ParsableCommand {
             let vocab = try Vocab.build(from: buf, unit: .char, name: text)
             return TokensFile(vocab: vocab, tokens: try TokenCodec(vocab: vocab).encode(buf, name: text, unknown: .error))
         }
-        try file.tensorFile.write(toPath: cache)
+        if writeCache { try file.tensorFile.write(toPath: cache) }
         return (file, text)
     }
 }

@@ -8,6 +8,10 @@ int charrnn_cpu_supports_avx2(void);
 int charrnn_cpu_supports_avx512f(void);
 int charrnn_cpu_supports_avx512bf16(void);
 
+/// CPUs this process may run on (its affinity mask, e.g. under taskset or
+/// an MPI launcher's binding), else the online CPUs.
+int charrnn_available_cpus(void);
+
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that record the signal.
 /// A second signal while one is pending exits at once with 128+signal.
 void charrnn_install_stop_handlers(void);

@@ -22,6 +22,12 @@ public protocol TrainingBackend: AnyObject {
     /// The weights and optimiser state as the host sees them.
     func parameters() throws -> [Float]
     func optimizerState() throws -> Optimizer
+    /// Data-parallel training: which rows of the global batch this backend
+    /// holds (its dropout masks are drawn for the whole batch).
+    func setBatchShare(_ share: BatchShare)
+    /// Data-parallel training: replaces the gradients of the last
+    /// `lossAndGradients` by their mean over every process of `group`.
+    func averageGradients(over group: Communicator) throws
 }
 
 /// One character at a time (batch 1), for sampling.

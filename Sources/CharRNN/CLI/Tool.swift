@@ -13,6 +13,10 @@ public enum ExitStatus {
 }
 
 public enum Tool {
+    /// Set on ranks other than 0 of a multi-process run, whose error
+    /// lines then name the rank.
+    public static var processRank: Int? = nil
+
     /// Runs a command: re-executes for the right OpenBLAS kernels, parses
     /// arguments (usage errors exit 64), runs, and reports a CharRNNError as
     /// `NAME: error: WHAT — HINT` with status 1. A closed stdout pipe ends
@@ -38,8 +42,10 @@ public enum Tool {
         } catch is BrokenPipe {
             exit(0)
         } catch let e as CharRNNError {
-            printError("\(name): error: \(e)")
+            printError("\(name)\(processRank.map { " (rank \($0))" } ?? ""): error: \(e)")
             exit(ExitStatus.dataError)
+        } catch let e as PeerStop {
+            exit(e.status)   // rank 0 reports it
         } catch let e as ExitCode {
             exit(e.rawValue)
         } catch {
@@ -84,8 +90,16 @@ public struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// --threads, else the CPUs this process may use; processes of an MPI
+    /// job on one node that are not bound to cores share the node's CPUs.
     public var threadCount: Int {
-        threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let threads { return threads }
+        let available = Int(charrnn_available_cpus())
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if available >= online, let local = ProcessEnvironment.get("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap({ Int($0) }), local > 1 {
+            return max(1, available / local)
+        }
+        return available
     }
 }
 

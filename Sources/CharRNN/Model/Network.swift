@@ -58,6 +58,9 @@ public final class Network {
     let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
     let pool: WorkerPool
     var usedDropout = false
+    /// This network's rows of a batch split across processes (dropout
+    /// masks are drawn for the whole batch so the split changes nothing).
+    public var share: BatchShare? = nil
 
     // Backward scratch.
     let dPre: FloatBuffer         // (N, GH): d wrt W_ih x + b_ih (LSTM/RNN: also W_hh h + b_hh)
@@ -208,7 +211,9 @@ public final class Network {
             if usedDropout {
                 let m = masks[k].pointer, d = dropped[k].pointer, out = h + B * H
                 let scale = 1 / keep
-                for i in 0..<(N * H) { m[i] = rng.uniformFloat() < keep ? scale : 0 }
+                drawDropout(rng: &rng, keepProbability: keep, steps: T, batch: B, width: H, share: share) { i, kept in
+                    m[i] = kept ? scale : 0
+                }
                 charrnn_mul_to(d, out, m, N * H)
             }
             input = UnsafePointer(output(k))

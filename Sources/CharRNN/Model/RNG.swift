@@ -58,3 +58,40 @@ public struct RNG: Equatable, Sendable {
         Int(uniform() * Double(n)) % n
     }
 }
+
+/// Which rows of the global minibatch a network holds, when the batch is
+/// split across processes (data-parallel training): its rows are
+/// [offset, offset + its batch) of `global`.
+public struct BatchShare: Equatable, Sendable {
+    public var global: Int
+    public var offset: Int
+    public init(global: Int, offset: Int) {
+        self.global = global
+        self.offset = offset
+    }
+}
+
+/// Draws one layer's dropout decisions, time-major (T, batch, H), in the
+/// stream order of the whole minibatch, and calls `keep(i, kept)` for the
+/// elements of this network's rows (i in its own (T, batch, H) layout). A
+/// share of the batch thus gets exactly the decisions the single process
+/// would have made for those rows, and every process's stream stays in step.
+@inline(__always)
+func drawDropout(rng: inout RNG, keepProbability: Float, steps T: Int, batch B: Int, width H: Int,
+                 share: BatchShare?, _ keep: (Int, Bool) -> Void) {
+    guard let share, share.global != B else {
+        for i in 0..<(T * B * H) { keep(i, rng.uniformFloat() < keepProbability) }
+        return
+    }
+    for t in 0..<T {
+        for b in 0..<share.global {
+            let local = b - share.offset
+            if local >= 0 && local < B {
+                let base = (t * B + local) * H
+                for j in 0..<H { keep(base + j, rng.uniformFloat() < keepProbability) }
+            } else {
+                for _ in 0..<H { _ = rng.next() }
+            }
+        }
+    }
+}

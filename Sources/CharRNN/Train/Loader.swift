@@ -46,15 +46,20 @@ public struct Loader {
         }
     }
 
-    /// Fills time-major inputs and targets (index t·batch + b) of minibatch i.
-    public func fill(batch i: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
-        for b in 0..<batch {
+    /// Fills time-major inputs and targets (index t·rows + b) of minibatch i,
+    /// for streams `rows` (default all of them; a process of a data-parallel
+    /// run takes its share).
+    public func fill(batch i: Int, rows: Range<Int>? = nil, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        let rows = rows ?? 0..<batch
+        let width = rows.count
+        for b in rows {
             let base = b * streamLength + i * seqLength
+            let column = b - rows.lowerBound
             for t in 0..<seqLength {
                 let p = base + t
-                inputs[t * batch + b] = Int32(tokens[p])
+                inputs[t * width + column] = Int32(tokens[p])
                 // Target: the next token; the very last wraps to the first.
-                targets[t * batch + b] = Int32(p + 1 < length ? tokens[p + 1] : tokens[0])
+                targets[t * width + column] = Int32(p + 1 < length ? tokens[p + 1] : tokens[0])
             }
         }
     }

@@ -51,18 +51,34 @@ public final class Trainer {
     public private(set) var lastCheckpoint: String? = nil
     let reporter: TrainReporter
     public let totalIterations: Int
+    /// The processes training this model together (nil: this one alone).
+    public let group: Communicator?
+    /// This process's streams of the global batch.
+    public let rows: Range<Int>
+    /// Rank 0 (or a single process) prints, samples and writes checkpoints.
+    public var isRoot: Bool { (group?.rank ?? 0) == 0 }
 
     /// A new run from `params` (fresh init or --init-from weights).
     /// On `device` (default the CPU); an unavailable device is an error.
     public init(config: ModelConfig, vocab: Vocab, tokens: Tensor, tokensName: String, options: TrainOptions,
                 params: [Float]? = nil, resume: Checkpoint? = nil, device: ComputeDevice = .cpu,
-                reporter: TrainReporter) throws {
+                group: Communicator? = nil, reporter: TrainReporter) throws {
         self.config = config
+        self.group = group
         self.vocab = vocab
         self.options = options
         self.reporter = reporter
         loader = try Loader(tokens: tokens, batch: options.batchSize, seqLength: options.seqLength,
                             trainFrac: options.trainFrac, valFrac: options.valFrac, name: tokensName)
+        // Data-parallel: each process takes an equal share of the streams.
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        if options.batchSize % ranks != 0 {
+            let lower = options.batchSize / ranks * ranks, upper = lower + ranks
+            throw CharRNNError("--batch-size \(options.batchSize) does not split evenly over \(ranks) processes",
+                               hint: "use a multiple of \(ranks) (e.g. \(lower > 0 ? "\(lower) or " : "")\(upper)), or another number of processes")
+        }
+        let share = options.batchSize / ranks
+        rows = (rank * share)..<((rank + 1) * share)
         // The network splits its work over `threads` itself; OpenBLAS runs
         // single-threaded inside each part.
         OpenBLASSetup.setThreads(1)
@@ -83,16 +99,23 @@ public final class Trainer {
             progress.rng = rng
             history = History()
         }
-        backend = try device.trainingBackend(config: config, batch: options.batchSize, seqLength: options.seqLength,
+        backend = try device.trainingBackend(config: config, batch: share, seqLength: options.seqLength,
                                              threads: options.threads, params: self.params, optimizer: optimizer)
+        if ranks > 1 { backend.setBatchShare(BatchShare(global: options.batchSize, offset: rows.lowerBound)) }
         if let resume, resume.stateH.count == config.numLayers, resume.stateH.first?.count == options.batchSize * config.rnnSize {
-            try backend.setCarriedState(h: resume.stateH, c: resume.stateC)
+            // The checkpoint holds the whole batch's state; take our rows.
+            let H = config.rnnSize, part = (rows.lowerBound * H)..<(rows.upperBound * H)
+            try backend.setCarriedState(h: resume.stateH.map { Array($0[part]) },
+                                        c: resume.stateC.map { $0.count == options.batchSize * H ? Array($0[part]) : $0 })
         }
         let byEpochs = Int((options.maxEpochs * Double(loader.ntrain)).rounded(.down))
         totalIterations = max(1, min(options.maxIterations ?? Int.max, byEpochs))
     }
 
+    /// Characters per iteration over every process.
     public var charsPerIteration: Int { options.batchSize * options.seqLength }
+    /// This process's characters per iteration.
+    var localChars: Int { rows.count * options.seqLength }
 
     /// Mean loss over the validation minibatches, from a zero state; the
     /// training state is left as it was.
@@ -100,18 +123,60 @@ public final class Trainer {
         let saved = try backend.carriedState()
         try backend.resetState()
         var total = 0.0
-        var inputs = [Int32](repeating: 0, count: charsPerIteration)
+        var inputs = [Int32](repeating: 0, count: localChars)
         var targets = inputs
         for i in loader.ntrain..<(loader.ntrain + loader.nval) {
             inputs.withUnsafeMutableBufferPointer { x in
                 targets.withUnsafeMutableBufferPointer { y in
-                    loader.fill(batch: i, inputs: x.baseAddress!, targets: y.baseAddress!)
+                    loader.fill(batch: i, rows: rows, inputs: x.baseAddress!, targets: y.baseAddress!)
                 }
             }
             total += try backend.loss(inputs: inputs, targets: targets)
         }
         try backend.setCarriedState(h: saved.h, c: saved.c)
-        return total / Double(loader.nval)
+        let mean = total / Double(loader.nval)
+        // Equal shares: the mean over processes is the mean over the batch.
+        guard let group, group.size > 1 else { return mean }
+        return try group.sum([mean])[0] / Double(group.size)
+    }
+
+    /// The carried state of the whole batch: this process's rows, and with a
+    /// group every process's (all of them must call this together).
+    func wholeBatchState() throws -> (h: [[Float]], c: [[Float]]) {
+        let local = try backend.carriedState()
+        guard let group, group.size > 1 else { return local }
+        let H = config.rnnSize, whole = options.batchSize * H
+        func gather(_ parts: [[Float]]) throws -> [[Float]] {
+            try parts.map { part in
+                guard part.count == rows.count * H else { return part }
+                var all = [Float](repeating: 0, count: whole)
+                all.replaceSubrange((rows.lowerBound * H)..<(rows.upperBound * H), with: part)
+                try all.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: whole) }
+                return all
+            }
+        }
+        return (try gather(local.h), try gather(local.c))
+    }
+
+    /// Checks that every process starts from the same weights, optimiser
+    /// state, position and data (a node with another corpus or checkpoint
+    /// would silently train something else).
+    public func checkProcessesAgree() throws {
+        guard let group, group.size > 1 else { return }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ v: UInt64) { hash = (hash ^ v) &* 0x100_0000_01b3 }
+        for p in params { mix(UInt64(p.bitPattern)) }
+        for v in [loader.length, loader.ntrain, loader.nval, progress.iteration, progress.dataPosition, optimizer.step] { mix(UInt64(bitPattern: Int64(v))) }
+        for v in progress.rng.stateArray { mix(v) }
+        for i in Swift.stride(from: 0, to: loader.length, by: max(1, loader.length / 65536)) { mix(UInt64(loader.tokens[i])) }
+        var root = hash
+        try withUnsafeMutableBytes(of: &root) { try group.broadcast($0.baseAddress!, count: 8, root: 0) }
+        let differing = try group.sum([root == hash ? 0 : 1])[0]
+        if differing > 0 {
+            throw CharRNNError("\(Int(differing)) of \(group.size) processes start from other data, weights or options than rank 0"
+                               + (root == hash ? "" : " (this is rank \(group.rank))"),
+                               hint: "give every process the same tokens file and checkpoint (copy them to each node, or use a shared folder)")
+        }
     }
 
     /// Reads the weights and optimiser state back from the backend.
@@ -125,7 +190,7 @@ public final class Trainer {
         try syncFromBackend()
         var p = progress
         p.optimizerStep = optimizer.step
-        let state = try backend.carriedState()
+        let state = try wholeBatchState()
         return Checkpoint(config: config, vocab: vocab, params: params, optimizer: optimizer, options: options,
                           progress: p, history: history, stateH: state.h, stateC: state.c)
     }
@@ -138,15 +203,28 @@ public final class Trainer {
         if valLoss.isFinite, progress.bestValLoss.map({ valLoss < $0 }) ?? true { progress.bestValLoss = valLoss }
         history.val.append((progress.iteration, valLoss))
         let dir = options.checkpointDir
-        try makeDirectory(dir)
         let path = dir + "/" + Checkpoint.fileName(savefile: options.savefile, epoch: progress.epoch, valLoss: valLoss)
-        try checkpoint().save(to: path)
+        let ckpt = try checkpoint()
+        if isRoot {
+            var failure: Error? = nil
+            do {
+                try makeDirectory(dir)
+                try ckpt.save(to: path)
+            } catch {
+                failure = error
+            }
+            // The other processes learn whether the write worked.
+            if let group, group.size > 1 { _ = try group.sum([failure == nil ? 0 : 1]) }
+            if let failure { throw failure }
+        } else if let group, try group.sum([0])[0] > 0 {
+            throw PeerStop(status: ExitStatus.dataError)
+        }
         savedCheckpoints.removeAll { $0.path == path }
         savedCheckpoints.append((path, valLoss))
         lastCheckpoint = path
         reporter.validation(iteration: progress.iteration, total: totalIterations, epoch: progress.epoch, valLoss: valLoss,
                             learningRate: progress.learningRate, checkpoint: path, seconds: (clock.now - start).seconds)
-        if let keep = options.keep { try prune(keep: keep) }
+        if let keep = options.keep, isRoot { try prune(keep: keep) }
         return path
     }
 
@@ -174,11 +252,11 @@ public final class Trainer {
         do {
             try evaluateAndSave(clock: clock, start: start)
             lastSaveFailed = false
-        } catch let e as CharRNNError where continueOnWriteError {
+        } catch let e where continueOnWriteError && (e is CharRNNError || e is PeerStop) {
             writeErrors += 1
             lastSaveFailed = true
             history.val.removeLast()
-            printError("rnn-train: warning: could not save a checkpoint at iteration \(progress.iteration): \(e); training goes on (--on-write-error continue)")
+            if isRoot { printError("rnn-train: warning: could not save a checkpoint at iteration \(progress.iteration): \(e); training goes on (--on-write-error continue)") }
         }
     }
 
@@ -187,7 +265,7 @@ public final class Trainer {
         let clock = ContinuousClock()
         let start = clock.now
         defer { try? syncFromBackend() }
-        var inputs = [Int32](repeating: 0, count: charsPerIteration)
+        var inputs = [Int32](repeating: 0, count: localChars)
         var targets = inputs
         var windowStart = clock.now
         var windowIterations = 0
@@ -196,19 +274,35 @@ public final class Trainer {
         let startIteration = progress.iteration
         while progress.iteration < totalIterations {
             let signal = charrnn_stop_signal()
-            if signal != 0 { outcome = .interrupted(signal: signal); break }
-            if let budget = options.maxSeconds, (clock.now - start).seconds >= budget { outcome = .timeBudget; break }
+            let timeUp = options.maxSeconds.map { (clock.now - start).seconds >= $0 } ?? false
+            if let group, group.size > 1 {
+                // Every process stops at the same iteration: a signal to any
+                // of them, or rank 0's clock, stops all.
+                let stops = [SIGINT, SIGTERM, SIGHUP]
+                var mine = stops.map { signal == $0 ? 1.0 : 0 }
+                mine.append(timeUp && isRoot ? 1 : 0)
+                let all = try group.sum(mine)
+                if let k = stops.indices.first(where: { all[$0] > 0 }) { outcome = .interrupted(signal: stops[k]); break }
+                if all[stops.count] > 0 { outcome = .timeBudget; break }
+            } else {
+                if signal != 0 { outcome = .interrupted(signal: signal); break }
+                if timeUp { outcome = .timeBudget; break }
+            }
             let position = progress.dataPosition
             if position == 0 { try backend.resetState() }
             inputs.withUnsafeMutableBufferPointer { x in
                 targets.withUnsafeMutableBufferPointer { y in
-                    loader.fill(batch: position, inputs: x.baseAddress!, targets: y.baseAddress!)
+                    loader.fill(batch: position, rows: rows, inputs: x.baseAddress!, targets: y.baseAddress!)
                 }
             }
-            let loss = try inputs.withUnsafeBufferPointer { x in
+            var loss = try inputs.withUnsafeBufferPointer { x in
                 try targets.withUnsafeBufferPointer { y in
                     try backend.lossAndGradients(inputs: x.baseAddress!, targets: y.baseAddress!, rng: &progress.rng)
                 }
+            }
+            if let group, group.size > 1 {
+                // The batch's mean loss; every process takes the same decisions.
+                loss = try group.sum([loss])[0] / Double(group.size)
             }
             if !loss.isFinite {
                 return .diverged("the loss became \(loss) at iteration \(progress.iteration + 1)")
@@ -217,6 +311,7 @@ public final class Trainer {
             if let first = progress.firstLoss, loss > 3 * first {
                 return .diverged("the loss exploded to \(fixed(loss, 4)) at iteration \(progress.iteration + 1) (first loss \(fixed(first, 4)))")
             }
+            if let group, group.size > 1 { try backend.averageGradients(over: group) }
             try backend.update(gradClip: Float(options.gradClip), learningRate: Float(progress.learningRate))
             progress.iteration += 1
             progress.trainLoss = loss
@@ -239,7 +334,7 @@ public final class Trainer {
                 windowStart = now
                 windowIterations = 0
             }
-            if sampleEvery > 0 && progress.iteration % sampleEvery == 0 {
+            if sampleEvery > 0 && progress.iteration % sampleEvery == 0 && isRoot {
                 reporter.sample(iteration: progress.iteration, text: try quickSample())
             }
             if progress.iteration % options.evalValEvery == 0 || progress.iteration == totalIterations {

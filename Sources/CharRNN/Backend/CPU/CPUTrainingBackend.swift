@@ -57,6 +57,16 @@ public final class CPUTrainingBackend: TrainingBackend {
 
     public func optimizerState() throws -> Optimizer { optimizer }
 
+    public func setBatchShare(_ share: BatchShare) { network.share = share }
+
+    public func averageGradients(over group: Communicator) throws {
+        let scale = 1 / Float(group.size)
+        try grads.withUnsafeMutableBufferPointer { g in
+            try group.sum(g.baseAddress!, count: g.count)
+            for i in g.indices { g[i] *= scale }
+        }
+    }
+
     /// The gradients of the last lossAndGradients (tests).
     public func gradients() throws -> [Float] { grads }
 }

@@ -48,6 +48,9 @@ public final class CLNetwork {
     var hostMask: [UInt8]         // (L, N, H)
     var hostLoss: [Float] = [0, 0]
     var usedDropout = false
+    /// This network's rows of a batch split across processes (dropout
+    /// masks are drawn for the whole batch so the split changes nothing).
+    public var share: BatchShare? = nil
     var lastSteps = 0
 
     public var deviceLabel: String { cl.info.label }
@@ -140,7 +143,11 @@ public final class CLNetwork {
             // The CPU network's stream: layer by layer, element by element.
             for k in 0..<L {
                 let base = k * self.N * H
-                for i in 0..<(N * H) { hostMask[base + i] = rng.uniformFloat() < keep ? 1 : 0 }
+                hostMask.withUnsafeMutableBufferPointer { mask in
+                    drawDropout(rng: &rng, keepProbability: keep, steps: T, batch: B, width: H, share: share) { i, kept in
+                        mask[base + i] = kept ? 1 : 0
+                    }
+                }
             }
             try hostMask.withUnsafeBufferPointer { try masks.write($0.baseAddress!, count: $0.count) }
         }

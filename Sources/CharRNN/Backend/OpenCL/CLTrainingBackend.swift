@@ -69,4 +69,17 @@ public final class CLTrainingBackend: TrainingBackend {
 
     /// The gradients of the last lossAndGradients (tests).
     public func gradients() throws -> [Float] { try grads.read() }
+
+    public func setBatchShare(_ share: BatchShare) { network.share = share }
+
+    /// Through the host: read, sum over the group, scale, write back.
+    public func averageGradients(over group: Communicator) throws {
+        var host: [Float] = try grads.read()
+        let scale = 1 / Float(group.size)
+        try host.withUnsafeMutableBufferPointer { g in
+            try group.sum(g.baseAddress!, count: g.count)
+            for i in g.indices { g[i] *= scale }
+        }
+        try grads.write(host)
+    }
 }

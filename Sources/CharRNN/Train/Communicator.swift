@@ -1,0 +1,113 @@
+// Data-parallel training across processes: what the trainer needs from a
+// process group (sums over every process, a broadcast), and the group of
+// an MPI job. MPI is loaded only when rnn-train runs under an Open MPI
+// launcher (mpirun sets OMPI_COMM_WORLD_SIZE), with dlopen, so the build
+// and every single-process run never touch it.
+import CSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A group of processes that train one model together.
+public protocol Communicator: AnyObject {
+    /// This process's number, 0..<size; rank 0 prints and writes checkpoints.
+    var rank: Int { get }
+    var size: Int { get }
+    /// Replaces `count` values by their sum over every process.
+    func sum(_ values: UnsafeMutablePointer<Float>, count: Int) throws
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) throws
+    /// Replaces every process's `count` bytes by rank `root`'s.
+    func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws
+}
+
+extension Communicator {
+    /// The sum over every process of a few values.
+    public func sum(_ values: [Double]) throws -> [Double] {
+        var v = values
+        try v.withUnsafeMutableBufferPointer { try sum($0.baseAddress!, count: $0.count) }
+        return v
+    }
+}
+
+/// The processes of an Open MPI job (MPI_COMM_WORLD).
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    var finalized = false
+
+    /// The job's group when this process was started by an MPI launcher,
+    /// else nil. Loads libmpi (CHARRNN_LIBMPI names another) and calls
+    /// MPI_Init. A launcher charrnn cannot join is an error, not a silent
+    /// single-process run (N copies would each train the whole model).
+    public static func fromLauncher(tool: String) throws -> MPICommunicator? {
+        let env = ProcessEnvironment.get
+        let forced = env("CHARRNN_MPI") == "1"
+        guard env("OMPI_COMM_WORLD_SIZE") != nil || forced else {
+            for name in ["PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"] {
+                if let v = env(name), let n = Int(v), n > 1 {
+                    throw CharRNNError("\(tool) was started by an MPI launcher that is not Open MPI's (\(name)=\(v))",
+                                       hint: "launch it with Open MPI's mpirun (Debian: openmpi-bin), or set CHARRNN_MPI=1 if this launcher starts Open MPI processes")
+                }
+            }
+            return nil
+        }
+        let library = env("CHARRNN_LIBMPI")
+        var error = [CChar](repeating: 0, count: 512)
+        if charrnn_mpi_load(library, &error, error.count) != 0 {
+            let why = String(cString: error)
+            throw CharRNNError("running under mpirun but Open MPI's library could not be loaded: \(why)",
+                               hint: "install Open MPI (Debian: apt-get install openmpi-bin libopenmpi3), or name the library with CHARRNN_LIBMPI=/path/libmpi.so.40")
+        }
+        var rank: Int32 = 0, size: Int32 = 0
+        let rc = charrnn_mpi_init(&rank, &size)
+        if rc != 0 {
+            throw CharRNNError("MPI_Init failed: \(mpiErrorText(rc))", hint: "check the mpirun command line and that every node has the same Open MPI")
+        }
+        return MPICommunicator(rank: Int(rank), size: Int(size))
+    }
+
+    init(rank: Int, size: Int) {
+        self.rank = rank
+        self.size = size
+    }
+
+    func check(_ rc: Int32, _ what: String) throws {
+        if rc != 0 {
+            throw CharRNNError("\(what) failed on rank \(rank): \(mpiErrorText(rc))",
+                               hint: "another rank probably stopped; see its message, then --resume from the last checkpoint")
+        }
+    }
+
+    public func sum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
+        try check(charrnn_mpi_allreduce_float(values, count), "MPI_Allreduce")
+    }
+
+    public func sum(_ values: UnsafeMutablePointer<Double>, count: Int) throws {
+        try check(charrnn_mpi_allreduce_double(values, Int32(count)), "MPI_Allreduce")
+    }
+
+    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws {
+        try check(charrnn_mpi_bcast(bytes, Int32(count), Int32(root)), "MPI_Bcast")
+    }
+
+    /// Ends MPI cleanly; call only when every rank reaches the same point
+    /// (after a normal end of training), never on an error path, where
+    /// mpirun ends the other ranks instead.
+    public func finalize() {
+        if !finalized { _ = charrnn_mpi_finalize(); finalized = true }
+    }
+}
+
+func mpiErrorText(_ code: Int32) -> String {
+    var text = [CChar](repeating: 0, count: 600)
+    charrnn_mpi_error_string(code, &text, text.count)
+    return String(cString: text)
+}
+
+/// Thrown on ranks other than 0 when they stop because of a failure rank 0
+/// reports (a checkpoint that could not be written, ...): they exit with
+/// `status` and print nothing, so the message appears once.
+public struct PeerStop: Error {
+    public let status: Int32
+    public init(status: Int32) { self.status = status }
+}
