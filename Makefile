@@ -14,9 +14,11 @@ FUZZ_SECONDS ?= 60
 MAN1       := $(wildcard man/*.1)
 MAN5       := $(wildcard man/*.5)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Open MPI, for multi-process training (optional: nothing else needs it).
+MPI_PKGS   := openmpi-bin libopenmpi-dev
 APT_PKGS   := libopenblas-dev zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
 
-.PHONY: all deps build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
+.PHONY: all deps deps-mpi bench-mpi build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -26,6 +28,14 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps: all installed"; fi
+
+# Open MPI for `mpirun -np N rnn-train` (loaded at run time; the build never needs it).
+deps-mpi:
+	@missing=""; for p in $(MPI_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps-mpi: all installed"; fi
 
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
@@ -41,6 +51,7 @@ e2e-test: build
 	bash Tests/e2e/sample.sh $(BIN)
 	bash Tests/e2e/opencl.sh $(BIN)
 	bash Tests/e2e/reliability.sh $(BIN)
+	bash Tests/e2e/mpi.sh $(BIN)
 
 # A 1 GB corpus through rnn-encode and rnn-train, 10 million sampled characters:
 # peak memory figures (about 2 GB of disk in $$TMPDIR, a few minutes).
@@ -116,6 +127,10 @@ bench: build data/tinyshakespeare/input.txt data
 
 bench-quick: build data/tinyshakespeare/input.txt
 	TARGET_CPU=$(TARGET_CPU) bash bench/run.sh $(BIN) --quick
+
+# 1 and 2 processes (mpirun, 1 thread each) on tiny-shakespeare: scaling efficiency.
+bench-mpi: build data/tinyshakespeare/input.txt
+	bash bench/mpi.sh $(BIN)
 
 clean:
 	rm -rf .build .build-fuzz .build-asan

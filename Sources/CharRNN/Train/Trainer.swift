@@ -73,6 +73,7 @@ public final class Trainer {
         // Data-parallel: each process takes an equal share of the streams.
         let ranks = group?.size ?? 1, rank = group?.rank ?? 0
         if options.batchSize % ranks != 0 {
+            if rank > 0 { throw PeerStop(status: ExitStatus.dataError) }   // rank 0 says why
             let lower = options.batchSize / ranks * ranks, upper = lower + ranks
             throw CharRNNError("--batch-size \(options.batchSize) does not split evenly over \(ranks) processes",
                                hint: "use a multiple of \(ranks) (e.g. \(lower > 0 ? "\(lower) or " : "")\(upper)), or another number of processes")

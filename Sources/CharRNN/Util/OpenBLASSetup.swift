@@ -64,7 +64,11 @@ public enum OpenBLASSetup {
         let args = CommandLine.arguments
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
         cargs.append(nil)
-        execv("/proc/self/exe", cargs)
+        // The executable's real path (not /proc/self/exe, which would make
+        // ps, top and pgrep show the process as "exe").
+        var path = [CChar](repeating: 0, count: 4097)
+        let n = readlink("/proc/self/exe", &path, 4096)
+        execv(n > 0 ? String(cString: path) : "/proc/self/exe", cargs)
         // exec failed (no /proc?): carry on with the slower kernels.
         unsetenv("OPENBLAS_CORETYPE")
         for p in cargs { free(p) }
