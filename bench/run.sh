@@ -5,8 +5,11 @@
 # tiny-shakespeare, and the same training (and batch-1 sampling) figures from
 # the PyTorch reference bench/torch_ref.py when ${PYTHON:-python3} can import
 # torch. Ours and PyTorch's runs alternate (ours, torch, ours, torch) and the
-# best of each is kept. Prints a Markdown section for bench/results.md and
-# also writes it to bench/out/last.md. See bench/README.md.
+# best of each is kept. Also: the machine's SGEMM peak (bench/sgemm.c) and the
+# share of it that training LSTM 2×512 (and 2×128) reaches, and, last, the
+# validation loss each side reaches in QUALITY_SECONDS of training LSTM 2×128
+# with char-rnn's defaults (once each). Prints a Markdown section for
+# bench/results.md and also writes it to bench/out/last.md. See bench/README.md.
 set -euo pipefail
 
 usage() { echo "usage: bash bench/run.sh BIN_DIR [--quick]" >&2; exit 64; }
@@ -36,6 +39,10 @@ else
   SMALL_ITERS=65; SMALL_WARM=5; BIG_ITERS=23; BIG_WARM=3; SAMPLE_N=3000
 fi
 CONFIGS="lstm:128 lstm:512 gru:128 rnn:128"
+# Seconds of training for the validation-loss race (0: leave it out).
+if [ $QUICK = 1 ]; then QUALITY_SECONDS=${BENCH_QUALITY_SECONDS:-20}
+else QUALITY_SECONDS=${BENCH_QUALITY_SECONDS:-300}; fi
+SGEMM_N=2048                                  # M = N = K of the SGEMM peak
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/charrnn-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -63,7 +70,7 @@ rss_mb() { awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$
 json_field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
 
 # --- results: rows in order, best value kept per side ----------------------
-ROWS=(); declare -A OURS=() TORCH=() BETTER=()
+ROWS=(); declare -A OURS=() TORCH=() BETTER=() LAST=()   # LAST: a row's own last column
 row() { ROWS+=("$1"); BETTER[$1]=$2; }      # label, "high" or "low" is better
 keep() {                                      # side label value: keep the best
   local -n side=$1; local cur=${side[$2]:-}
@@ -91,6 +98,36 @@ if [ -x "$BIN/rnn-ckpt" ] && [ "${BENCH_OPENCL:-1}" = 1 ]; then
   OPENCL=$("$BIN/rnn-ckpt" devices 2>/dev/null | sed -n 's/^\(opencl:[0-9]*\.[0-9]*\) = opencl:[0-9]*  *\([A-Za-z]*\) .*  \(.*\) (--device opencl)$/\1 (\2: \3)/p' | head -1)
 fi
 
+# --- SGEMM peak: bench/sgemm.c on OpenBLAS, with the kernels our tools use ------
+# Debian's OpenBLAS may not know this CPU and fall back to generic kernels;
+# our tools then set OPENBLAS_CORETYPE themselves (the header's "chosen by
+# charrnn"), so sgemm gets the same core type unless the user set one.
+BLAS_CORE=${BLAS%% *}
+SGEMM_CORETYPE=""
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [[ "$BLAS" == *"chosen by charrnn"* ]]; then SGEMM_CORETYPE=$BLAS_CORE; fi
+declare -A PEAK=()                            # threads -> GFLOP/s
+SGEMM_CORE=""; SGEMM_NOTE=""
+sgemm_run() {    # threads: one JSON line from bench/sgemm.c
+  if [ -n "$SGEMM_CORETYPE" ]; then OPENBLAS_CORETYPE=$SGEMM_CORETYPE "$TMP/sgemm" "$1" $SGEMM_N 5
+  else "$TMP/sgemm" "$1" $SGEMM_N 5; fi
+}
+echo "SGEMM peak (bench/sgemm.c, $SGEMM_N³)" >&2
+if ${CC:-cc} -O2 bench/sgemm.c -o "$TMP/sgemm" -lopenblas 2> "$TMP/cc.err"; then
+  for th in $(printf '1\n%s\n' "$NCORES" | sort -nu); do
+    if sgemm_run "$th" > "$TMP/sgemm.json" 2> "$TMP/err"; then
+      PEAK[$th]=$(json_field gflops < "$TMP/sgemm.json")
+      SGEMM_CORE=$(sed -n 's/.*"core": *"\([^"]*\)".*/\1/p' "$TMP/sgemm.json")
+      log "$th thread$([ "$th" = 1 ] || echo s): ${PEAK[$th]} GFLOP/s, OpenBLAS core $SGEMM_CORE"
+    else
+      log "sgemm failed: $(head -1 "$TMP/err")"
+    fi
+  done
+  [ ${#PEAK[@]} -gt 0 ] || SGEMM_NOTE="not measured: bench/sgemm.c failed to run"
+else
+  SGEMM_NOTE="not measured: '${CC:-cc} -O2 bench/sgemm.c -lopenblas' failed ($(grep -m1 . "$TMP/cc.err" || true))"
+  log "$SGEMM_NOTE"
+fi
+
 header() {
   echo "## $(date '+%Y-%m-%d %H:%M %Z') — $MODE run"
   echo
@@ -103,6 +140,23 @@ header() {
   else echo "- OpenCL: no device (or BENCH_OPENCL=0), so no OpenCL rows"; fi
   echo "- batch $B, seq $T, 2 layers, one-hot input; training: $((SMALL_ITERS - SMALL_WARM)) timed iterations" \
        "after $SMALL_WARM (H=512: $((BIG_ITERS - BIG_WARM)) after $BIG_WARM); best of $REPEATS; peak RSS by $RSS_TOOL"
+  if [ -n "$SGEMM_NOTE" ]; then echo "- SGEMM peak: $SGEMM_NOTE"
+  else
+    local p="" th
+    for th in $(printf '%s\n' "${!PEAK[@]}" | sort -n); do
+      p="$p${p:+, }${PEAK[$th]} GFLOP/s on $th thread$([ "$th" = 1 ] || echo s)"
+    done
+    p="$p; OpenBLAS kernels ${SGEMM_CORE:-unknown}"
+    if [ -n "$SGEMM_CORETYPE" ]; then p="$p (OPENBLAS_CORETYPE=$SGEMM_CORETYPE, as our tools choose)"; fi
+    if [ -n "$SGEMM_CORE" ] && [ -n "$BLAS_CORE" ] && [ "$SGEMM_CORE" != "$BLAS_CORE" ]; then
+      p="$p — NOT the $BLAS_CORE kernels our tools use"
+    fi
+    echo "- SGEMM peak (bench/sgemm.c, ${SGEMM_N}³ single precision, best of 5): $p"
+  fi
+  if [ "$QUALITY_SECONDS" != 0 ]; then
+    echo "- val-loss race: LSTM 2×128, rnn-train's (char-rnn's) defaults, $QUALITY_SECONDS s of training" \
+         "on $NCORES thread$([ "$NCORES" = 1 ] || echo s), once each, then validation (not timed)"
+  fi
 }
 header >&2
 echo >&2
@@ -245,6 +299,87 @@ if [ -n "$OPENCL" ]; then
   done
 fi
 
+# --- share of the SGEMM peak that training reaches --------------------------------
+# Training FLOPs per character, matrix products only (see bench/README.md):
+# forward MACs = Σ layers 4H·H (recurrent) + 4H·H for each layer after the
+# first (layer 1's input is one-hot: a row gather, no product) + V·H
+# (decoder); training = 3 × forward (forward, gradient w.r.t. inputs,
+# gradient w.r.t. weights), 2 FLOPs per MAC. Times chars/s ÷ the peak.
+VOCAB=$("$BIN/rnn-vocab" "$TINY" 2>/dev/null | grep -vc '^#' || true)
+if ! [ "${VOCAB:-0}" -gt 0 ] 2>/dev/null; then   # no rnn-vocab: distinct bytes
+  VOCAB=$(od -An -v -tu1 "$TINY" | tr -s ' ' '\n' | grep . | sort -u | wc -l)
+fi
+flops_per_char() { awk -v h="$1" -v v="$VOCAB" -v l=2 'BEGIN { printf "%.0f", 6 * (l * 4*h*h + (l - 1) * 4*h*h + v*h) }'; }
+for h in 512 128; do
+  fpc=$(flops_per_char $h)
+  for th in $THREADS; do
+    pl=$([ "$th" = 1 ] || echo s)
+    label="train LSTM 2×$h, $th thread$pl, share of SGEMM peak"
+    src="train LSTM 2×$h, $th thread$pl, chars/s"
+    row "$label" high
+    peak=${PEAK[$th]:-}
+    [ -n "$peak" ] || continue
+    for side in OURS TORCH; do
+      declare -n S=$side
+      cps=${S[$src]:-}
+      if [ -n "$cps" ]; then
+        S[$label]=$(awk -v f="$fpc" -v c="$cps" -v p="$peak" \
+          'BEGIN { printf "%.1f%% (%.1f GFLOP/s)", 100 * f * c / (p * 1e9), f * c / 1e9 }')
+      fi
+      unset -n S
+    done
+    log "$label: ours ${OURS[$label]:-—}, PyTorch ${TORCH[$label]:-—}" \
+        "($fpc FLOPs/char, V=$VOCAB, peak $peak GFLOP/s)"
+  done
+done
+
+# --- validation loss after QUALITY_SECONDS of training, LSTM 2×128 defaults --------
+# rnn-train's defaults are char-rnn's (RMSprop 2e-3, decay 0.95, clip 5,
+# lr ×0.97 per epoch from epoch 10, train/val 0.95/0.05, state reset each
+# epoch); torch_ref.py timed does the same. All cores, once each (a race of
+# minutes, not a best-of); the clock counts training only.
+if [ "$QUALITY_SECONDS" != 0 ]; then
+  Q_ROW="val loss after $QUALITY_SECONDS s, LSTM 2×128 defaults (epochs)"
+  row "$Q_ROW" low
+  echo "$Q_ROW, $NCORES thread$([ "$NCORES" = 1 ] || echo s)" >&2
+  rm -rf "$TMP/q" "$TMP/q.jsonl"
+  qv=""; tv=""
+  if "$BIN/rnn-train" "$TMP/tiny.tokens" -o "$TMP/q" -q --seed 123 --model lstm --rnn-size 128 --num-layers 2 \
+      --max-seconds "$QUALITY_SECONDS" --eval-val-every 1000000 --threads "$NCORES" \
+      --metrics "$TMP/q.jsonl" 2> "$TMP/err"; then
+    vline=$(grep '"val_loss": *[-0-9]' "$TMP/q.jsonl" | tail -1 || true)
+    tline=$(grep '"train_loss": *[-0-9]' "$TMP/q.jsonl" | tail -1 || true)
+    qv=$(json_field val_loss <<< "$vline"); qe=$(json_field epoch <<< "$vline")
+    qi=$(json_field iteration <<< "$tline"); qs=$(json_field seconds <<< "$tline")
+    if [ -n "$qv" ]; then
+      OURS[$Q_ROW]=$(awk -v l="$qv" -v e="$qe" 'BEGIN { printf "%.4f (%.2f)", l, e }')
+      best=$("$BIN/rnn-ckpt" best "$TMP/q" 2>/dev/null || true)
+      log "ours:    val loss $qv, $qi iterations ($qe epochs) in $qs s," \
+          "$(awk -v i="${qi:-0}" -v s="${qs:-0}" -v bt=$((B * T)) 'BEGIN { if (s > 0) printf "%.0f", i * bt / s }') chars/s; ${best##*/}"
+    else
+      log "ours:    no val_loss in --metrics"
+    fi
+  else
+    log "ours: rnn-train failed: $(head -1 "$TMP/err")"
+  fi
+  if [ $HAVE_TORCH = 1 ]; then
+    if "$PYTHON" bench/torch_ref.py timed "$TINY" --model lstm --rnn-size 128 --num-layers 2 \
+        --seconds "$QUALITY_SECONDS" --threads "$NCORES" --seed 123 > "$TMP/tq.json" 2> "$TMP/err"; then
+      tv=$(json_field val_loss < "$TMP/tq.json"); te=$(json_field epochs < "$TMP/tq.json")
+      TORCH[$Q_ROW]=$(awk -v l="$tv" -v e="$te" 'BEGIN { printf "%.4f (%.2f)", l, e }')
+      log "PyTorch: val loss $tv, $(json_field iterations < "$TMP/tq.json") iterations ($te epochs)" \
+          "in $(json_field seconds < "$TMP/tq.json") s, $(json_field chars_per_sec < "$TMP/tq.json") chars/s"
+    else
+      log "PyTorch: torch_ref.py timed failed: $(tail -1 "$TMP/err")"
+    fi
+    if [ -n "$qv" ] && [ -n "$tv" ]; then
+      LAST[$Q_ROW]=$(awk -v a="$qv" -v b="$tv" 'BEGIN { d = sprintf("%.4f", a - b);
+        w = (d + 0 < 0) ? "ours lower" : (d + 0 > 0) ? "PyTorch lower" : "equal"
+        printf "ours − PyTorch = %+.4f (%s)", d, w }')
+    fi
+  fi
+fi
+
 # --- table ------------------------------------------------------------------------
 mkdir -p bench/out
 {
@@ -261,7 +396,8 @@ mkdir -p bench/out
     o=${OURS[$r]:-—}; p=${TORCH[$r]:-—}
     if [ $HAVE_TORCH = 1 ]; then
       ratio=—
-      if [ "$o" != — ] && [ "$p" != — ]; then
+      if [ -n "${LAST[$r]:-}" ]; then ratio=${LAST[$r]}
+      elif [ "$o" != — ] && [ "$p" != — ]; then
         ratio=$(awk -v a="$o" -v b="$p" 'BEGIN { printf "%.2f", a / b }')
       fi
       echo "| $r | $o | $p | $ratio |"
@@ -271,6 +407,8 @@ mkdir -p bench/out
   done
   echo
   echo "chars/s: ratio > 1 means ours is faster. Peak RSS: ratio < 1 means ours uses less memory."
+  echo "Share of SGEMM peak: training's matrix-product FLOPs per second (FLOPs per character × chars/s above)" \
+       "÷ the SGEMM peak on as many threads (see bench/README.md). Val loss: lower is better; in brackets the epochs trained."
   echo "Took $(( $(date +%s) - START_ALL )) s."
   echo
 } | tee bench/out/last.md

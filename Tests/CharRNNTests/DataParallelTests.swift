@@ -209,4 +209,47 @@ final class DataParallelTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("1 of 2 processes start from other data, weights or options than rank 0"), "\(e)")
         }
     }
+
+    /// The CPU backend splits a batch over threads the same way: every
+    /// thread count gives the single thread's loss, gradients, carried
+    /// state and RNG stream (to float rounding).
+    func testThreadsSplitTheBatchLikeProcesses() throws {
+        let B = 24, T = 7
+        for cell in CellKind.allCases {
+            let config = ModelConfig(cell: cell, rnnSize: 20, numLayers: 2, embeddingSize: 0, dropout: 0.3, vocabSize: 11)
+            let layout = ParamLayout(config)
+            var init_ = RNG(seed: 3)
+            let params = (0..<layout.total).map { _ in Float(init_.uniform() * 0.2 - 0.1) }
+            var data = RNG(seed: 4)
+            let batches = (0..<2).map { _ in (0..<(2 * B * T)).map { _ in Int32(data.below(11)) } }
+            func run(threads: Int) throws -> (losses: [Double], grads: [Float], state: [[Float]], rng: RNG, parts: Int) {
+                let backend = CPUTrainingBackend(config: config, batch: B, seqLength: T, threads: threads, params: params,
+                                                 optimizer: Optimizer(kind: .rmsprop, count: layout.total, decayRate: 0.95))
+                var rng = RNG(seed: 9)
+                var losses: [Double] = []
+                var grads: [Float] = []
+                for tokens in batches {   // the second from the first's carried state
+                    losses.append(try backend.lossAndGradients(inputs: tokens, targets: Array(tokens[(B * T)...]), rng: &rng))
+                    grads += try backend.gradients()
+                }
+                losses.append(try backend.loss(inputs: batches[0], targets: Array(batches[1][(B * T)...])))
+                let state = try backend.carriedState()
+                return (losses, grads, state.h + state.c, rng, backend.dataParallelThreads)
+            }
+            let one = try run(threads: 1)
+            XCTAssertEqual(one.parts, 1)
+            for threads in [2, 3, 4] {
+                let many = try run(threads: threads)
+                XCTAssertEqual(many.parts, min(threads, B / CPUTrainingBackend.minimumRowsPerThread), "\(cell) \(threads) threads")
+                assertClose(many.losses, one.losses, 1e-6, "\(cell) \(threads) threads: losses")
+                XCTAssertEqual(many.rng, one.rng, "\(cell): the dropout stream ends in the same place")
+                let scale = one.grads.map { abs($0) }.max()!
+                let worst = zip(many.grads, one.grads).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(cell) \(threads) threads: gradients")
+                XCTAssertEqual(many.state.map(\.count), one.state.map(\.count))
+                let stateWorst = zip(many.state.joined(), one.state.joined()).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThanOrEqual(stateWorst, 1e-5, "\(cell) \(threads) threads: carried state")
+            }
+        }
+    }
 }

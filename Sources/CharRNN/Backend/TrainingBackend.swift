@@ -47,7 +47,7 @@ extension ComputeDevice {
                                 params: [Float], optimizer: Optimizer) throws -> TrainingBackend {
         switch self {
         case .cpu:
-            return CPUTrainingBackend(network: Network(config: config, batch: batch, seqLength: seqLength, threads: threads),
+            return CPUTrainingBackend(config: config, batch: batch, seqLength: seqLength, threads: threads,
                                       params: params, optimizer: optimizer)
         case .openCL(let selector):
             return try CLTrainingBackend(context: try CLContext.shared(selector), config: config, batch: batch,
