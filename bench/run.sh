@@ -105,26 +105,43 @@ fi
 BLAS_CORE=${BLAS%% *}
 SGEMM_CORETYPE=""
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && [[ "$BLAS" == *"chosen by charrnn"* ]]; then SGEMM_CORETYPE=$BLAS_CORE; fi
-declare -A PEAK=()                            # threads -> GFLOP/s
-SGEMM_CORE=""; SGEMM_NOTE=""
+# Measured at the start and again before the shares are worked out, the
+# higher kept (a peak: another process on a core only ever lowers it).
+# PyTorch's own torch.mm (MKL in pip wheels) is shown beside it, for reading
+# PyTorch's share; the shares of both sides are of the OpenBLAS peak.
+declare -A PEAK=() TPEAK=()                   # threads -> GFLOP/s
+SGEMM_CORE=""; SGEMM_NOTE=""; SGEMM_REPS=10
+PEAK_THREADS=$(printf '1\n%s\n' "$NCORES" | sort -nu)
+max_into() { local -n m=$1; if [ -n "$3" ] && awk -v a="$3" -v b="${m[$2]:-0}" 'BEGIN { exit !(a > b) }'; then m[$2]=$3; fi; }
 sgemm_run() {    # threads: one JSON line from bench/sgemm.c
-  if [ -n "$SGEMM_CORETYPE" ]; then OPENBLAS_CORETYPE=$SGEMM_CORETYPE "$TMP/sgemm" "$1" $SGEMM_N 5
-  else "$TMP/sgemm" "$1" $SGEMM_N 5; fi
+  if [ -n "$SGEMM_CORETYPE" ]; then OPENBLAS_CORETYPE=$SGEMM_CORETYPE "$TMP/sgemm" "$1" $SGEMM_N $SGEMM_REPS
+  else "$TMP/sgemm" "$1" $SGEMM_N $SGEMM_REPS; fi
 }
-echo "SGEMM peak (bench/sgemm.c, $SGEMM_N³)" >&2
-if ${CC:-cc} -O2 bench/sgemm.c -o "$TMP/sgemm" -lopenblas 2> "$TMP/cc.err"; then
-  for th in $(printf '1\n%s\n' "$NCORES" | sort -nu); do
+measure_peaks() {
+  local th g
+  [ -z "$SGEMM_NOTE" ] || return 0
+  for th in $PEAK_THREADS; do
     if sgemm_run "$th" > "$TMP/sgemm.json" 2> "$TMP/err"; then
-      PEAK[$th]=$(json_field gflops < "$TMP/sgemm.json")
+      g=$(json_field gflops < "$TMP/sgemm.json"); max_into PEAK "$th" "$g"
       SGEMM_CORE=$(sed -n 's/.*"core": *"\([^"]*\)".*/\1/p' "$TMP/sgemm.json")
-      log "$th thread$([ "$th" = 1 ] || echo s): ${PEAK[$th]} GFLOP/s, OpenBLAS core $SGEMM_CORE"
+      log "OpenBLAS sgemm, $th thread$([ "$th" = 1 ] || echo s): $g GFLOP/s, core $SGEMM_CORE"
     else
       log "sgemm failed: $(head -1 "$TMP/err")"
     fi
+    if [ $HAVE_TORCH = 1 ] && "$PYTHON" bench/torch_ref.py gemm - --size $SGEMM_N --iters $SGEMM_REPS \
+        --threads "$th" > "$TMP/tg.json" 2> /dev/null; then
+      g=$(json_field gflops < "$TMP/tg.json"); max_into TPEAK "$th" "$g"
+      log "PyTorch torch.mm, $th thread$([ "$th" = 1 ] || echo s): $g GFLOP/s"
+    fi
   done
+}
+echo "SGEMM peak (bench/sgemm.c, $SGEMM_N³)" >&2
+if ${CC:-cc} -O2 bench/sgemm.c -o "$TMP/sgemm" -lopenblas 2> "$TMP/cc.err"; then
+  measure_peaks
   [ ${#PEAK[@]} -gt 0 ] || SGEMM_NOTE="not measured: bench/sgemm.c failed to run"
 else
-  SGEMM_NOTE="not measured: '${CC:-cc} -O2 bench/sgemm.c -lopenblas' failed ($(grep -m1 . "$TMP/cc.err" || true))"
+  SGEMM_NOTE="not measured: '${CC:-cc} -O2 bench/sgemm.c -lopenblas' failed"
+  msg=$(grep -m1 . "$TMP/cc.err" || true); [ -z "$msg" ] || SGEMM_NOTE="$SGEMM_NOTE ($msg)"
   log "$SGEMM_NOTE"
 fi
 
@@ -151,7 +168,14 @@ header() {
     if [ -n "$SGEMM_CORE" ] && [ -n "$BLAS_CORE" ] && [ "$SGEMM_CORE" != "$BLAS_CORE" ]; then
       p="$p — NOT the $BLAS_CORE kernels our tools use"
     fi
-    echo "- SGEMM peak (bench/sgemm.c, ${SGEMM_N}³ single precision, best of 5): $p"
+    echo "- SGEMM peak (bench/sgemm.c, ${SGEMM_N}³ single precision, best of $SGEMM_REPS, at start and end): $p"
+    if [ ${#TPEAK[@]} -gt 0 ]; then
+      p=""
+      for th in $(printf '%s\n' "${!TPEAK[@]}" | sort -n); do
+        p="$p${p:+, }${TPEAK[$th]} GFLOP/s on $th thread$([ "$th" = 1 ] || echo s)"
+      done
+      echo "- PyTorch's own torch.mm, same size: $p (for reference; shares are of the OpenBLAS peak)"
+    fi
   fi
   if [ "$QUALITY_SECONDS" != 0 ]; then
     echo "- val-loss race: LSTM 2×128, rnn-train's (char-rnn's) defaults, $QUALITY_SECONDS s of training" \
@@ -309,8 +333,10 @@ VOCAB=$("$BIN/rnn-vocab" "$TINY" 2>/dev/null | grep -vc '^#' || true)
 if ! [ "${VOCAB:-0}" -gt 0 ] 2>/dev/null; then   # no rnn-vocab: distinct bytes
   VOCAB=$(od -An -v -tu1 "$TINY" | tr -s ' ' '\n' | grep . | sort -u | wc -l)
 fi
+if [ -z "$SGEMM_NOTE" ]; then echo "SGEMM peak again" >&2; measure_peaks; fi
 flops_per_char() { awk -v h="$1" -v v="$VOCAB" -v l=2 'BEGIN { printf "%.0f", 6 * (l * 4*h*h + (l - 1) * 4*h*h + v*h) }'; }
 for h in 512 128; do
+  [ -z "$SGEMM_NOTE" ] || break               # no peak: no share rows (the header says why)
   fpc=$(flops_per_char $h)
   for th in $THREADS; do
     pl=$([ "$th" = 1 ] || echo s)

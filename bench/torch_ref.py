@@ -27,6 +27,8 @@ Each prints one JSON line on stdout:
   train:  chars_per_sec, ms_per_iter, peak_rss_mb, ... (warm-up excluded)
   sample: chars_per_sec, peak_rss_mb, ...
   timed:  val_loss, iterations, epochs, seconds, chars_per_sec, ...
+  gemm:   gflops of torch.mm on --size square float32 matrices (PyTorch's
+          own BLAS, for comparison with bench/sgemm.c; FILE is ignored)
 """
 import argparse
 import json
@@ -209,6 +211,26 @@ def timed(args):
 
 
 @torch.no_grad()
+def gemm(args):
+    """GFLOP/s of torch.mm, M = N = K = --size: one warm-up, best of --iters."""
+    n = args.size
+    gen = torch.Generator().manual_seed(args.seed)
+    a = torch.rand(n, n, generator=gen) - 0.5
+    b = torch.rand(n, n, generator=gen) - 0.5
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(args.iters):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    print(json.dumps({
+        "mode": "gemm", "size": n, "threads": torch.get_num_threads(),
+        "repeats": args.iters, "seconds": round(best, 5),
+        "gflops": round(2.0 * n ** 3 / best / 1e9, 1), "torch": torch.__version__,
+    }))
+
+
+@torch.no_grad()
 def sample(args):
     tokens, V = load_text(args.file)
     model = CharModel(args.model, V, args.rnn_size, args.num_layers).eval()
@@ -241,7 +263,7 @@ def sample(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=["train", "sample", "timed"])
+    ap.add_argument("mode", choices=["train", "sample", "timed", "gemm"])
     ap.add_argument("file", help="UTF-8 text file (its own vocabulary is built)")
     ap.add_argument("--model", choices=["lstm", "gru", "rnn"], default="lstm")
     ap.add_argument("--rnn-size", type=int, default=128)
@@ -255,6 +277,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=123)
     # timed mode: char-rnn's (and rnn-train's) defaults
+    ap.add_argument("--size", type=int, default=2048, help="M = N = K (gemm)")
     ap.add_argument("--seconds", type=float, default=300, help="seconds of training (timed)")
     ap.add_argument("--max-epochs", type=float, default=50)
     ap.add_argument("--train-frac", type=float, default=0.95)
@@ -267,7 +290,7 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    {"train": train, "sample": sample, "timed": timed}[args.mode](args)
+    {"train": train, "sample": sample, "timed": timed, "gemm": gemm}[args.mode](args)
 
 
 if __name__ == "__main__":

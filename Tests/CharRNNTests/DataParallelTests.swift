@@ -252,4 +252,33 @@ final class DataParallelTests: XCTestCase {
             }
         }
     }
+
+    /// Sampling splits each product's rows over a spinning team when the
+    /// weights are large: the logits are those of one thread.
+    func testSamplerThreadsGiveTheSameLogits() throws {
+        for cell in CellKind.allCases {
+            let config = ModelConfig(cell: cell, rnnSize: cell == .rnn ? 800 : 460, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: 37)
+            let layout = ParamLayout(config)
+            XCTAssertGreaterThanOrEqual(layout.total * 4, Sampler.splitFromBytes, "big enough to split")
+            var r = RNG(seed: 11)
+            let params = (0..<layout.total).map { _ in Float(r.uniform() * 0.3 - 0.15) }
+            let one = Sampler(config: config, params: params, threads: 1)
+            XCTAssertEqual(one.threadCount, 1)
+            for threads in [2, 3] {
+                let many = Sampler(config: config, params: params, threads: threads)
+                XCTAssertEqual(many.threadCount, threads)
+                var tokens = RNG(seed: 12)
+                for step in 0..<40 {
+                    let token = tokens.below(37)
+                    let a = Array(one.step(token: token)), b = Array(many.step(token: token))
+                    let worst = zip(a, b).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(cell) \(threads) threads, step \(step)")
+                }
+                one.reset()
+            }
+        }
+        // Small models stay on one thread (they fit in one core's cache).
+        let small = ModelConfig(cell: .lstm, rnnSize: 128, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: 65)
+        XCTAssertEqual(Sampler(config: small, params: [Float](repeating: 0, count: ParamLayout(small).total), threads: 2).threadCount, 1)
+    }
 }

@@ -12,6 +12,9 @@ int charrnn_cpu_supports_avx512bf16(void);
 /// an MPI launcher's binding), else the online CPUs.
 int charrnn_available_cpus(void);
 
+/// A spin-wait hint to the CPU (x86 PAUSE).
+void charrnn_cpu_relax(void);
+
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that record the signal.
 /// A second signal while one is pending exits at once with 128+signal.
 void charrnn_install_stop_handlers(void);

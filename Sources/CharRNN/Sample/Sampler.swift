@@ -20,17 +20,36 @@ public final class Sampler {
     let scratch: FloatBuffer          // (H) new c or h
     let logits: FloatBuffer           // (V)
     let probs: FloatBuffer            // (V)
+    /// Splits each product's rows when the weights are large (a spinning
+    /// team: a condition-variable pool measured slower than one thread).
+    let team: SpinTeam
+    /// Threads that split the products (1 for small models).
+    public var threadCount: Int { team.count }
 
-    /// y (m) += A (m×n) · x. One thread: splitting these products over two
-    /// cores measured slower (2×512: 1.6k vs 2.0k chars/s), the weights
-    /// stream from the shared L3 either way.
+    /// Weights (bytes) from which products are split over threads: below,
+    /// they sit in one core's L2 and a character takes a few microseconds.
+    public static let splitFromBytes = 4 << 20
+
+    /// y (m) += A (m×n) · x, its rows split over the team.
     @inline(__always)
-    func matvec(m: Int, n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        gemv(m: m, n: n, a: a, lda: n, x: x, beta: 1, y: y)
+    func matvec(m: Int, n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, part: Int) {
+        let rows = teamRows(m, part: part)
+        if rows.isEmpty { return }
+        gemv(m: rows.count, n: n, a: a + rows.lowerBound * n, lda: n, x: x, beta: 1, y: y + rows.lowerBound)
+    }
+
+    /// Part `part` of m rows, in blocks of 16.
+    @inline(__always)
+    func teamRows(_ m: Int, part: Int) -> Range<Int> {
+        let parts = team.count
+        if parts == 1 { return 0..<m }
+        let per = ((m + parts - 1) / parts + 15) & ~15
+        let start = min(m, part * per)
+        return start..<(part == parts - 1 ? m : min(m, start + per))
     }
 
     public init(config: ModelConfig, params p: [Float], threads: Int = 1) {
-        _ = threads
+        team = SpinTeam(threads: p.count * 4 >= Sampler.splitFromBytes ? max(1, threads) : 1)
         self.config = config
         layout = ParamLayout(config)
         let H = config.rnnSize, GH = config.cell.gates * config.rnnSize
@@ -73,21 +92,26 @@ public final class Sampler {
         for k in 0..<L {
             let lay = layout.layers[k]
             let In = config.inputSize(layer: k)
-            // pre = W_ih x + b_ih
+            // pre = W_ih x + b_ih, rec = W_hh h + b_hh
             (pre).update(from: p + lay.biasIH, count: GH)
+            rec.update(from: p + lay.biasHH, count: GH)
+            let x: UnsafePointer<Float>?
             if k == 0 {
                 if let enc = layout.encoder {
-                    matvec(m: GH, n: In, a: p + lay.weightIH, x: p + enc + token * In, y: pre)
+                    x = UnsafePointer(p + enc + token * In)
                 } else {
+                    x = nil
                     let row = weightT.pointer + token * GH
                     for j in 0..<GH { pre[j] += row[j] }
                 }
             } else {
-                matvec(m: GH, n: In, a: p + lay.weightIH, x: h[k - 1].pointer, y: pre)
+                x = UnsafePointer(h[k - 1].pointer)
             }
-            // rec = W_hh h + b_hh
-            rec.update(from: p + lay.biasHH, count: GH)
-            matvec(m: GH, n: H, a: p + lay.weightHH, x: h[k].pointer, y: rec)
+            let hPrev = UnsafePointer(h[k].pointer)
+            team.run { part in
+                if let x { matvec(m: GH, n: In, a: p + lay.weightIH, x: x, y: pre, part: part) }
+                matvec(m: GH, n: H, a: p + lay.weightHH, x: hPrev, y: rec, part: part)
+            }
             let hk = h[k].pointer, ck = c[k].pointer
             switch config.cell {
             case .lstm:
@@ -104,7 +128,8 @@ public final class Sampler {
             }
         }
         logits.pointer.update(from: p + layout.decoderBias, count: V)
-        matvec(m: V, n: H, a: p + layout.decoderWeight, x: h[L - 1].pointer, y: logits.pointer)
+        let top = UnsafePointer(h[L - 1].pointer), z = logits.pointer
+        team.run { part in matvec(m: V, n: H, a: p + layout.decoderWeight, x: top, y: z, part: part) }
         return UnsafeMutableBufferPointer(start: logits.pointer, count: V)
     }
 
