@@ -29,7 +29,7 @@ let package = Package(
         // Small C helpers: CPU features, signal flags, and the vectorised element-wise kernels.
         .target(name: "CSupport", path: "Sources/CSupport",
                 // sqrtf without errno lets the optimiser loops vectorise.
-                cSettings: [.unsafeFlags(["-fno-math-errno"])]),
+                cSettings: [.unsafeFlags(["-fno-math-errno", "-mprefer-vector-width=512"])]),
         .target(
             name: "CharRNN",
             dependencies: [
