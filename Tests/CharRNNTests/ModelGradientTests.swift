@@ -68,8 +68,11 @@ final class ModelGradientTests: XCTestCase {
 
     func testFastNetworkMatchesReference() {
         for c in Self.cases {
-            for (H, V) in [(4, 5), (37, 23)] {
-                let B = 3, T = 4
+            // H a multiple of 16 takes the packed per-step products
+            // (charrnn_gemm_packed): full and narrow panels, 4-row tiles
+            // and leftover rows (B = 5, 6); other H take OpenBLAS.
+            for (H, V, B) in [(4, 5, 3), (37, 23, 3), (16, 7, 5), (48, 9, 6), (64, 5, 5)] {
+                let T = 4
                 let config = ModelConfig(cell: c.cell, rnnSize: H, numLayers: c.layers, embeddingSize: c.embedding,
                                          dropout: c.dropout, vocabSize: V)
                 let layout = ParamLayout(config)

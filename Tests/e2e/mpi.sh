@@ -90,6 +90,13 @@ worst = max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files)
 assert worst < 1e-4, worst
 \""
 
+if rnn-ckpt devices 2>/dev/null | grep -q '^opencl:'; then
+  t "OpenCL device on each of 2 processes: the CPU's losses"  0 "" - '!python3 same.py cl2.jsonl cpu1.jsonl 10' \
+    "rnn-train corpus.tokens -o cpu1 --rnn-size 32 --batch-size 8 --seq-length 16 --threads 1 --max-iterations 10 --eval-val-every 5 --metrics cpu1.jsonl -q && $MPI -np 2 rnn-train corpus.tokens -o cl2 --device opencl --rnn-size 32 --batch-size 8 --seq-length 16 --threads 1 --max-iterations 10 --eval-val-every 5 --metrics cl2.jsonl -q"
+else
+  echo "SKIP - OpenCL under mpirun: no OpenCL device here (install pocl-opencl-icd)"
+fi
+
 # ---- Resume with another number of processes ----------------------------------------
 t "2 processes for 15 iterations"                            0 "" - empty "$MPI -np 2 rnn-train corpus.tokens -o half $COMMON --max-iterations 15 --metrics r.jsonl"
 t "  ... resumed by one process: the straight run's losses"  0 "" - '!python3 same.py r.jsonl one-lstm.jsonl 30' \

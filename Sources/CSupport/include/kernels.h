@@ -70,4 +70,11 @@ void charrnn_rmsprop(float *x, const float *g, float *m, long n, float lr, float
 void charrnn_adam(float *x, const float *g, float *m, float *v, long n, float step_size,
                   float b1, float b2, float c2root, float eps);
 
+/// Packs B (k×n, row-major; with `transposed`, B = W^T for W n×k with row
+/// stride ldb) into panels of 64 columns for charrnn_gemm_packed (k·n floats).
+void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed, float *packed);
+/// C (m×n, ldc) += A (m×k, lda) · B, with B packed by charrnn_pack_panels;
+/// n must be a multiple of 16.
+void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc);
+
 #endif

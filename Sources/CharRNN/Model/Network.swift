@@ -54,7 +54,13 @@ public final class Network {
     let embedded: FloatBuffer     // (N, E)
     let logits: FloatBuffer       // (N, V): logits, then d loss / d logits
     let weightT: FloatBuffer      // (V, GH): layer-0 W_ih transposed (one-hot)
-    let biasSum: FloatBuffer      // (GH): the input-side bias of the current layer
+    let biasSum: FloatBuffer
+    /// Per layer W_hh^T (forward) and W_hh (backward) packed for
+    /// charrnn_gemm_packed, once per pass instead of once per step; empty
+    /// when H is not a multiple of 16 (OpenBLAS then does those products).
+    let packedForward: [FloatBuffer]
+    let packedBackward: [FloatBuffer]
+    let usePacked: Bool      // (GH): the input-side bias of the current layer
     let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
     let pool: WorkerPool
     var usedDropout = false
@@ -96,6 +102,9 @@ public final class Network {
         logits = FloatBuffer(N * V)
         weightT = FloatBuffer(config.embeddingSize > 0 ? 0 : V * GH)
         biasSum = FloatBuffer(GH)
+        usePacked = H % 16 == 0 && ProcessEnvironment.get("CHARRNN_OPENBLAS_STEPS") != "1"
+        packedForward = buffers(usePacked ? H * GH : 0)
+        packedBackward = buffers(usePacked ? H * GH : 0)
         tokensBuffer = .allocate(capacity: max(N, 1))
         tokensBuffer.initialize(repeating: 0, count: max(N, 1))
         self.pool = WorkerPool(threads: threads)
@@ -178,6 +187,16 @@ public final class Network {
             // Recurrence: each thread runs every timestep for its batch rows.
             let whh = params + lay.weightHH, bhh = params + lay.biasHH
             let cell = config.cell
+            let packed = usePacked ? UnsafePointer(packedForward[k].pointer) : nil
+            if let packed { charrnn_pack_panels(Int32(H), Int32(GH), whh, H, 1, UnsafeMutablePointer(mutating: packed)) }
+            /// gt (nb×GH) += hPrev (nb×H) · W_hh^T
+            func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>) {
+                if let packed {
+                    charrnn_gemm_packed(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH)
+                } else {
+                    gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
+                }
+            }
             pool.split(B) { rows in
                 let b0 = rows.lowerBound, nb = rows.count
                 for t in 0..<T {
@@ -185,19 +204,16 @@ public final class Network {
                     let hPrev = h + (t * B + b0) * H, hNext = h + ((t + 1) * B + b0) * H
                     switch cell {
                     case .lstm:
-                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
-                             b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
+                        recurrent(nb, hPrev, gt)
                         charrnn_lstm_forward(gt, c + (t * B + b0) * H, c + ((t + 1) * B + b0) * H,
                                              tc + (t * B + b0) * H, hNext, nb, H)
                     case .gru:
                         let hgt = hg + (t * B + b0) * GH
                         charrnn_bias_gather(hgt, bhh, nil, inputs, nb, GH)
-                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
-                             b: whh, ldb: H, beta: 1, c: hgt, ldc: GH)
+                        recurrent(nb, hPrev, hgt)
                         charrnn_gru_forward(gt, hgt, hPrev, hNext, nb, H)
                     case .rnn:
-                        gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H,
-                             b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
+                        recurrent(nb, hPrev, gt)
                         charrnn_rnn_forward(gt, hNext, nb, H)
                     }
                 }
@@ -271,6 +287,17 @@ public final class Network {
             let whh = params + lay.weightHH
             let dhn = dhNext.pointer, dcn = dcNext.pointer
             let cell = config.cell
+            let packed = usePacked ? UnsafePointer(packedBackward[k].pointer) : nil
+            if let packed { charrnn_pack_panels(Int32(GH), Int32(H), whh, H, 0, UnsafeMutablePointer(mutating: packed)) }
+            /// dh (nb×H) = (beta 1: +=) d (nb×GH) · W_hh
+            func recurrent(_ nb: Int, _ d: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, beta: Float) {
+                if let packed {
+                    if beta == 0 { dh.update(repeating: 0, count: nb * H) }
+                    charrnn_gemm_packed(Int32(nb), Int32(H), Int32(GH), d, GH, packed, dh, H)
+                } else {
+                    gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: d, lda: GH, b: whh, ldb: H, beta: beta, c: dh, ldc: H)
+                }
+            }
             // Back through time, each thread for its batch rows.
             pool.split(B) { rows in
                 let b0 = rows.lowerBound, nb = rows.count
@@ -281,22 +308,13 @@ public final class Network {
                     switch cell {
                     case .lstm:
                         charrnn_lstm_backward(g + og, c + o, tc + o, dHp + o, dhn + b0 * H, dcn + b0 * H, dp + og, nb, H)
-                        if t > 0 {
-                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dp + og, lda: GH,
-                                 b: whh, ldb: H, beta: 0, c: dhn + b0 * H, ldc: H)
-                        }
+                        if t > 0 { recurrent(nb, dp + og, dhn + b0 * H, beta: 0) }
                     case .gru:
                         charrnn_gru_backward(g + og, hg + og, h + o, dHp + o, dhn + b0 * H, dp + og, dHH + og, nb, H)
-                        if t > 0 {
-                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dHH + og, lda: GH,
-                                 b: whh, ldb: H, beta: 1, c: dhn + b0 * H, ldc: H)
-                        }
+                        if t > 0 { recurrent(nb, dHH + og, dhn + b0 * H, beta: 1) }
                     case .rnn:
                         charrnn_rnn_backward(g + og, dHp + o, dhn + b0 * H, dp + og, nb, H)
-                        if t > 0 {
-                            gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: dp + og, lda: GH,
-                                 b: whh, ldb: H, beta: 0, c: dhn + b0 * H, ldc: H)
-                        }
+                        if t > 0 { recurrent(nb, dp + og, dhn + b0 * H, beta: 0) }
                     }
                 }
             }
