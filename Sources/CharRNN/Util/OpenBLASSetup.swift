@@ -68,7 +68,9 @@ public enum OpenBLASSetup {
         // ps, top and pgrep show the process as "exe").
         var path = [CChar](repeating: 0, count: 4097)
         let n = readlink("/proc/self/exe", &path, 4096)
-        execv(n > 0 ? String(cString: path) : "/proc/self/exe", cargs)
+        let real = n > 0 ? String(cString: path) : ""
+        // A binary replaced since it started reads "... (deleted)": use /proc.
+        execv(!real.isEmpty && access(real, X_OK) == 0 ? real : "/proc/self/exe", cargs)
         // exec failed (no /proc?): carry on with the slower kernels.
         unsetenv("OPENBLAS_CORETYPE")
         for p in cargs { free(p) }
