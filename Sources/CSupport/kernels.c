@@ -281,7 +281,8 @@ void charrnn_scatter_add_ld(float *table, long ldt, const float *src, long lds, 
 // products themselves at H = 512. Here W_hh is packed once per forward and
 // once per backward into panels of 64 columns (each panel's k rows
 // contiguous, so it streams from L2 without cache-set conflicts), and a
-// 4-row × 64-column register tile (16 accumulators) multiplies against it.
+// 5- or 4-row × 64-column register tile (20 or 16 accumulators) multiplies
+// against it.
 typedef float charrnn_v16 __attribute__((vector_size(64), aligned(4)));
 
 static inline charrnn_v16 v16_load(const float *p) { return *(const charrnn_v16 *)p; }
@@ -306,6 +307,31 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
         const float *panel = packed + (long)j0 * k;
         if (w == 64) {
             int i = 0;
+            // 5 rows (20 accumulators): batches of 50 and 25 rows leave none over.
+            for (; i + 5 <= m; i += 5) {
+                float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc, *c4 = c3 + ldc;
+                charrnn_v16 a00 = v16_load(c0), a01 = v16_load(c0 + 16), a02 = v16_load(c0 + 32), a03 = v16_load(c0 + 48);
+                charrnn_v16 a10 = v16_load(c1), a11 = v16_load(c1 + 16), a12 = v16_load(c1 + 32), a13 = v16_load(c1 + 48);
+                charrnn_v16 a20 = v16_load(c2), a21 = v16_load(c2 + 16), a22 = v16_load(c2 + 32), a23 = v16_load(c2 + 48);
+                charrnn_v16 a30 = v16_load(c3), a31 = v16_load(c3 + 16), a32 = v16_load(c3 + 32), a33 = v16_load(c3 + 48);
+                charrnn_v16 a40 = v16_load(c4), a41 = v16_load(c4 + 16), a42 = v16_load(c4 + 32), a43 = v16_load(c4 + 48);
+                const float *r0 = A + (long)i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda, *r4 = r3 + lda;
+                const float *b = panel;
+                for (int p = 0; p < k; p++, b += 64) {
+                    charrnn_v16 b0 = v16_load(b), b1 = v16_load(b + 16), b2 = v16_load(b + 32), b3 = v16_load(b + 48);
+                    float x0 = r0[p], x1 = r1[p], x2 = r2[p], x3 = r3[p], x4 = r4[p];
+                    a00 += x0 * b0; a01 += x0 * b1; a02 += x0 * b2; a03 += x0 * b3;
+                    a10 += x1 * b0; a11 += x1 * b1; a12 += x1 * b2; a13 += x1 * b3;
+                    a20 += x2 * b0; a21 += x2 * b1; a22 += x2 * b2; a23 += x2 * b3;
+                    a30 += x3 * b0; a31 += x3 * b1; a32 += x3 * b2; a33 += x3 * b3;
+                    a40 += x4 * b0; a41 += x4 * b1; a42 += x4 * b2; a43 += x4 * b3;
+                }
+                v16_store(c0, a00); v16_store(c0 + 16, a01); v16_store(c0 + 32, a02); v16_store(c0 + 48, a03);
+                v16_store(c1, a10); v16_store(c1 + 16, a11); v16_store(c1 + 32, a12); v16_store(c1 + 48, a13);
+                v16_store(c2, a20); v16_store(c2 + 16, a21); v16_store(c2 + 32, a22); v16_store(c2 + 48, a23);
+                v16_store(c3, a30); v16_store(c3 + 16, a31); v16_store(c3 + 32, a32); v16_store(c3 + 48, a33);
+                v16_store(c4, a40); v16_store(c4 + 16, a41); v16_store(c4 + 32, a42); v16_store(c4 + 48, a43);
+            }
             for (; i + 4 <= m; i += 4) {
                 float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
                 charrnn_v16 a00 = v16_load(c0), a01 = v16_load(c0 + 16), a02 = v16_load(c0 + 32), a03 = v16_load(c0 + 48);

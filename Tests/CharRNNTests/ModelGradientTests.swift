@@ -69,9 +69,9 @@ final class ModelGradientTests: XCTestCase {
     func testFastNetworkMatchesReference() {
         for c in Self.cases {
             // H a multiple of 16 takes the packed per-step products
-            // (charrnn_gemm_packed): full and narrow panels, 4-row tiles
-            // and leftover rows (B = 5, 6); other H take OpenBLAS.
-            for (H, V, B) in [(4, 5, 3), (37, 23, 3), (16, 7, 5), (48, 9, 6), (64, 5, 5)] {
+            // (charrnn_gemm_packed): full and narrow panels, 5- and 4-row
+            // tiles and leftover rows (B = 4, 5, 6, 11); other H take OpenBLAS.
+            for (H, V, B) in [(4, 5, 3), (37, 23, 3), (16, 7, 5), (48, 9, 6), (64, 5, 5), (32, 6, 4), (16, 5, 11)] {
                 let T = 4
                 let config = ModelConfig(cell: c.cell, rnnSize: H, numLayers: c.layers, embeddingSize: c.embedding,
                                          dropout: c.dropout, vocabSize: V)
