@@ -189,53 +189,57 @@ final class OpenCLTests: XCTestCase {
     func testCellKernelsMatchTheCPU() throws {
         let runner = OpenCLOpRunner(context: try openCLContext())
         let (rows, H) = (7, 33)   // odd sizes: tails and partial work-groups
+        // The OpenCL kernels use the CPU's polynomials; a build of the C
+        // kernels without FMA (TARGET_CPU=x86-64) rounds differently by up
+        // to ~3e-5 on these inputs. A wrong formula differs by ~0.1.
+        let cellTolerance: Float = 1e-4
         // LSTM forward and backward.
         let gates = random(rows * 4 * H, 4), cPrev = random(rows * H, 2)
         var acts = gates, cNext = [Float](repeating: 0, count: rows * H), tanhC = cNext, hNext = cNext
         charrnn_lstm_forward(&acts, cPrev, &cNext, &tanhC, &hNext, rows, H)
         let (gActs, gC, gT, gH) = try runner.lstmForward(gates: gates, cPrev: cPrev, rows: rows, H: H)
         for (name, got, want) in [("acts", gActs, acts), ("c", gC, cNext), ("tanh c", gT, tanhC), ("h", gH, hNext)] {
-            XCTAssertLessThan(elementwiseDifference(got, want), 1e-5, "lstm forward \(name)")
+            XCTAssertLessThan(elementwiseDifference(got, want), cellTolerance, "lstm forward \(name)")
         }
         let dAbove = random(rows * H), dhNext = random(rows * H), dcNext = random(rows * H)
         var dPre = [Float](repeating: 0, count: rows * 4 * H), dc = dcNext
         charrnn_lstm_backward(acts, cPrev, tanhC, dAbove, dhNext, &dc, &dPre, rows, H)
         let (gdPre, gdc) = try runner.lstmBackward(acts: acts, cPrev: cPrev, tanhC: tanhC, dAbove: dAbove, dhNext: dhNext,
                                                    dcNext: dcNext, rows: rows, H: H)
-        XCTAssertLessThan(elementwiseDifference(gdPre, dPre), 1e-5, "lstm backward d_pre")
-        XCTAssertLessThan(elementwiseDifference(gdc, dc), 1e-5, "lstm backward dc")
+        XCTAssertLessThan(elementwiseDifference(gdPre, dPre), cellTolerance, "lstm backward d_pre")
+        XCTAssertLessThan(elementwiseDifference(gdc, dc), cellTolerance, "lstm backward dc")
 
         // GRU forward and backward.
         let xg = random(rows * 3 * H, 3), hg = random(rows * 3 * H, 3), hPrev = random(rows * H)
         var gruActs = xg, gruH = [Float](repeating: 0, count: rows * H)
         charrnn_gru_forward(&gruActs, hg, hPrev, &gruH, rows, H)
         let (gGruActs, gGruH) = try runner.gruForward(xg: xg, hg: hg, hPrev: hPrev, rows: rows, H: H)
-        XCTAssertLessThan(elementwiseDifference(gGruActs, gruActs), 1e-5, "gru forward acts")
-        XCTAssertLessThan(elementwiseDifference(gGruH, gruH), 1e-5, "gru forward h")
+        XCTAssertLessThan(elementwiseDifference(gGruActs, gruActs), cellTolerance, "gru forward acts")
+        XCTAssertLessThan(elementwiseDifference(gGruH, gruH), cellTolerance, "gru forward h")
         var dX = [Float](repeating: 0, count: rows * 3 * H), dHH = dX, dn = dhNext
         charrnn_gru_backward(gruActs, hg, hPrev, dAbove, &dn, &dX, &dHH, rows, H)
         let (gdX, gdHH, gdn) = try runner.gruBackward(acts: gruActs, hg: hg, hPrev: hPrev, dAbove: dAbove, dhNext: dhNext, rows: rows, H: H)
-        XCTAssertLessThan(elementwiseDifference(gdX, dX), 1e-5, "gru backward d_x")
-        XCTAssertLessThan(elementwiseDifference(gdHH, dHH), 1e-5, "gru backward d_h")
-        XCTAssertLessThan(elementwiseDifference(gdn, dn), 1e-5, "gru backward dh_next")
+        XCTAssertLessThan(elementwiseDifference(gdX, dX), cellTolerance, "gru backward d_x")
+        XCTAssertLessThan(elementwiseDifference(gdHH, dHH), cellTolerance, "gru backward d_h")
+        XCTAssertLessThan(elementwiseDifference(gdn, dn), cellTolerance, "gru backward dh_next")
 
         // RNN forward and backward.
         let pre = random(rows * H, 3)
         var rnnActs = pre, rnnH = [Float](repeating: 0, count: rows * H)
         charrnn_rnn_forward(&rnnActs, &rnnH, rows, H)
         let (gRnnActs, gRnnH) = try runner.rnnForward(pre: pre)
-        XCTAssertLessThan(elementwiseDifference(gRnnActs, rnnActs), 1e-5, "rnn forward")
-        XCTAssertLessThan(elementwiseDifference(gRnnH, rnnH), 1e-5, "rnn forward h")
+        XCTAssertLessThan(elementwiseDifference(gRnnActs, rnnActs), cellTolerance, "rnn forward")
+        XCTAssertLessThan(elementwiseDifference(gRnnH, rnnH), cellTolerance, "rnn forward h")
         var rnnD = [Float](repeating: 0, count: rows * H)
         charrnn_rnn_backward(rnnActs, dAbove, dhNext, &rnnD, rows, H)
-        XCTAssertLessThan(elementwiseDifference(try runner.rnnBackward(acts: rnnActs, dAbove: dAbove, dhNext: dhNext), rnnD), 1e-5, "rnn backward")
+        XCTAssertLessThan(elementwiseDifference(try runner.rnnBackward(acts: rnnActs, dAbove: dAbove, dhNext: dhNext), rnnD), cellTolerance, "rnn backward")
 
         // Saturated inputs and NaN: the clamps match and NaN gets through.
         let extreme: [Float] = [-200, -90, -8, 0, 8, 90, 200, .nan]
         let (satActs, _) = try runner.rnnForward(pre: extreme)
         var cpuSat = extreme, cpuSatH = extreme
         charrnn_rnn_forward(&cpuSat, &cpuSatH, 1, extreme.count)
-        XCTAssertEqual(Array(satActs.prefix(7)), Array(cpuSat.prefix(7)))
+        for (a, b) in zip(satActs.prefix(7), cpuSat.prefix(7)) { XCTAssertEqual(a, b, accuracy: 1e-6, "saturated") }
         XCTAssertTrue(satActs[7].isNaN)
     }
 
@@ -306,15 +310,15 @@ final class OpenCLTests: XCTestCase {
         var cx = x, cm = m
         charrnn_rmsprop(&cx, grad, &cm, n, 2e-3, 0.95, 1e-8)
         let (rx, rm) = try runner.rmsprop(x: x, g: grad, m: m, lr: 2e-3, decay: 0.95, eps: 1e-8)
-        XCTAssertLessThan(elementwiseDifference(rx, cx), 1e-6, "rmsprop x")
-        XCTAssertLessThan(elementwiseDifference(rm, cm), 1e-6, "rmsprop m")
+        XCTAssertLessThan(elementwiseDifference(rx, cx), 1e-5, "rmsprop x")
+        XCTAssertLessThan(elementwiseDifference(rm, cm), 1e-5, "rmsprop m")
 
         var ax = x, am = m, av = v
         charrnn_adam(&ax, grad, &am, &av, n, 2e-3 / 0.1, 0.9, 0.999, 0.0316, 1e-8)
         let (gx, gm, gv) = try runner.adam(x: x, g: grad, m: m, v: v, stepSize: 2e-3 / 0.1, beta1: 0.9, beta2: 0.999, c2root: 0.0316, eps: 1e-8)
-        XCTAssertLessThan(elementwiseDifference(gx, ax), 1e-6, "adam x")
-        XCTAssertLessThan(elementwiseDifference(gm, am), 1e-6, "adam m")
-        XCTAssertLessThan(elementwiseDifference(gv, av), 1e-6, "adam v")
+        XCTAssertLessThan(elementwiseDifference(gx, ax), 1e-5, "adam x")
+        XCTAssertLessThan(elementwiseDifference(gm, am), 1e-5, "adam m")
+        XCTAssertLessThan(elementwiseDifference(gv, av), 1e-5, "adam v")
     }
 
     // MARK: the whole network
