@@ -29,20 +29,11 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/charrnn-bench-mpi.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-mkdir "$TMP/bin"; cp "$BIN"/rnn-train "$BIN"/rnn-encode "$TMP/bin/"; BIN=$TMP/bin
+mkdir "$TMP/bin"; cp "$BIN"/rnn-train "$BIN"/rnn-encode "$BIN"/rnn-vocab "$TMP/bin/"; BIN=$TMP/bin
 "$BIN/rnn-encode" -o "$TMP/tiny.tokens" "$TINY"
 log() { echo "bench-mpi: $*" >&2; }
 
-# chars/s over the iterations after the warm-up (as bench/run.sh).
-metrics_cps() {
-  awk -v w="$1" -v bt=$((B * T)) '
-    /"train_loss":null/ { next }
-    { match($0, /"iteration":[0-9]+/); it = substr($0, RSTART + 12, RLENGTH - 12) + 0
-      match($0, /"seconds":[0-9.eE+-]+/); s = substr($0, RSTART + 10, RLENGTH - 10) + 0
-      if (it == w) s0 = s
-      if (it > last) { last = it; s1 = s } }
-    END { if (last > w && s1 > s0) printf "%.0f", (last - w) * bt / (s1 - s0) }' "$2"
-}
+source bench/lib.sh   # metrics_cps (the working folder is the repository root)
 
 run() {  # how(1p1t|2p1t|1p2t) size iters warm
   local how=$1 h=$2 n=$3 w=$4 launch="" th=1
@@ -73,7 +64,7 @@ params() {  # parameters of a 2-layer LSTM of H units over V symbols
   local h=$1 v=$2
   echo $(( 4*h*(v+h+2) + 4*h*(2*h+2) + v*h + v ))
 }
-V=$("$BIN/rnn-encode" --help >/dev/null 2>&1; python3 -c "import sys; print(len(set(open(sys.argv[1], encoding='utf-8').read())))" "$TINY")
+V=$("$BIN/rnn-vocab" "$TINY" 2>/dev/null | grep -vc '^#')   # the model's vocabulary size
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 out=$(mktemp)
 {

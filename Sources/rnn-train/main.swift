@@ -12,7 +12,9 @@ struct RnnTrain: ParsableCommand {
             Reads a tokens file from rnn-encode (stdin when TOKENS is - or absent), or \
             DIR/input.txt with --data-dir, and writes checkpoints \
             lm_<savefile>_epoch<E.EE>_<VALLOSS>.ckpt into the checkpoint folder. \
-            Ctrl-C finishes the step, saves, and tells you how to --resume. See rnn-train(1).
+            Ctrl-C finishes the step, saves, and tells you how to --resume. Under Open MPI's \
+            mpirun it trains one model data-parallel across the processes (rank 0 writes). \
+            See rnn-train(1).
             """)
 
     @Argument(help: "Tokens file from rnn-encode (- or none: stdin).")

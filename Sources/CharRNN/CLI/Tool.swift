@@ -64,7 +64,7 @@ public enum Tool {
 
 /// Options every tool that computes shares.
 public struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for computation (default: all cores).")
+    @Option(name: .long, help: "Threads for computation (default: the cores this process may use).")
     public var threads: Int?
 
     @Flag(name: .long, help: "Print diagnostics (OpenBLAS kernels, timings) on stderr.")

@@ -27,6 +27,20 @@ extension Communicator {
         try v.withUnsafeMutableBufferPointer { try sum($0.baseAddress!, count: $0.count) }
         return v
     }
+
+    /// The mean over every process of one value.
+    public func average(_ value: Double) throws -> Double {
+        try sum([value])[0] / Double(size)
+    }
+
+    /// Replaces `values` by their means over every process (gradients).
+    public func average(_ values: inout [Float]) throws {
+        let scale = 1 / Float(size)
+        try values.withUnsafeMutableBufferPointer { v in
+            try sum(v.baseAddress!, count: v.count)
+            for i in v.indices { v[i] *= scale }
+        }
+    }
 }
 
 /// The processes of an Open MPI job (MPI_COMM_WORLD).

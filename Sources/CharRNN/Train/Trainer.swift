@@ -138,7 +138,7 @@ public final class Trainer {
         let mean = total / Double(loader.nval)
         // Equal shares: the mean over processes is the mean over the batch.
         guard let group, group.size > 1 else { return mean }
-        return try group.sum([mean])[0] / Double(group.size)
+        return try group.average(mean)
     }
 
     /// The carried state of the whole batch: this process's rows, and with a
@@ -303,7 +303,7 @@ public final class Trainer {
             }
             if let group, group.size > 1 {
                 // The batch's mean loss; every process takes the same decisions.
-                loss = try group.sum([loss])[0] / Double(group.size)
+                loss = try group.average(loss)
             }
             if !loss.isFinite {
                 return .diverged("the loss became \(loss) at iteration \(progress.iteration + 1)")

@@ -216,13 +216,7 @@ public final class CPUTrainingBackend: TrainingBackend {
         }
     }
 
-    public func averageGradients(over group: Communicator) throws {
-        let scale = 1 / Float(group.size)
-        try grads.withUnsafeMutableBufferPointer { g in
-            try group.sum(g.baseAddress!, count: g.count)
-            for i in g.indices { g[i] *= scale }
-        }
-    }
+    public func averageGradients(over group: Communicator) throws { try group.average(&grads) }
 
     /// The gradients of the last lossAndGradients (tests).
     public func gradients() throws -> [Float] { grads }

@@ -75,11 +75,7 @@ public final class CLTrainingBackend: TrainingBackend {
     /// Through the host: read, sum over the group, scale, write back.
     public func averageGradients(over group: Communicator) throws {
         var host: [Float] = try grads.read()
-        let scale = 1 / Float(group.size)
-        try host.withUnsafeMutableBufferPointer { g in
-            try group.sum(g.baseAddress!, count: g.count)
-            for i in g.indices { g[i] *= scale }
-        }
+        try group.average(&host)
         try grads.write(host)
     }
 }
