@@ -1,23 +1,64 @@
-// Fused element-wise kernels (see kernels.h). The math helpers are inline,
-// branch-free and use only +, *, /, min, max and bit casts, so the loops
-// that call them vectorise.
+// Fused element-wise kernels (see kernels.h). The cells' steps, exp/sigmoid/
+// tanh and softmax work on explicit 16-lane vectors (branch-free helpers
+// below); the simple loops are left to clang's vectoriser.
 #include "kernels.h"
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
-static inline float bits_to_float(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
-static inline int32_t float_to_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
+// ---- 16-lane vector math --------------------------------------------------------
+// Written with clang's vector extension, so one source gives AVX-512 (one
+// register), AVX2 (two) or SSE (four). Every element-wise kernel works in
+// chunks of 16 through these helpers (a shorter last chunk is padded), so
+// all lanes round alike.
+typedef float charrnn_v16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t charrnn_i16 __attribute__((vector_size(64), aligned(4)));
+
+static inline charrnn_v16 v16_load(const float *p) { return *(const charrnn_v16 *)p; }
+static inline void v16_store(float *p, charrnn_v16 v) { *(charrnn_v16 *)p = v; }
+static inline charrnn_v16 v16_splat(float x) { return (charrnn_v16){0} + x; }
+
+/// The first n (1...16) floats at p; the other lanes 0.
+static inline charrnn_v16 v16_load_n(const float *p, long n) {
+    if (n == 16) return v16_load(p);
+    charrnn_v16 v = {0};
+    memcpy(&v, p, (size_t)n * sizeof(float));
+    return v;
+}
+static inline void v16_store_n(float *p, charrnn_v16 v, long n) {
+    if (n == 16) v16_store(p, v);
+    else memcpy(p, &v, (size_t)n * sizeof(float));
+}
+/// p + j for j below n (1...16), else 0 (a bias that may be absent).
+static inline charrnn_v16 v16_load_opt(const float *p, long j, long n) {
+    return p ? v16_load_n(p + j, n) : v16_splat(0);
+}
+
+/// 1 / d: with AVX-512 the 14-bit estimate and one Newton step (error about
+/// 2^-28 before rounding, so within an ulp) instead of a division, which
+/// is the slowest instruction in these kernels.
+static inline charrnn_v16 v16_recip(charrnn_v16 d) {
+#ifdef __AVX512F__
+    charrnn_v16 r = (charrnn_v16)_mm512_rcp14_ps((__m512)d);
+    return r + r * (1.0f - d * r);
+#else
+    return 1.0f / d;
+#endif
+}
 
 // e^x: x = n ln2 + r with |r| <= ln2/2 (n by the 1.5*2^23 rounding trick),
 // a degree-7 Taylor polynomial for e^r, 2^n built in the exponent bits.
-static inline float fast_exp(float x) {
-    x = x < -87.3365447504f ? -87.3365447504f : x;
-    x = x > 88.0f ? 88.0f : x;
+static inline charrnn_v16 v16_exp(charrnn_v16 x) {
+    x = __builtin_elementwise_max(x, v16_splat(-87.3365447504f));
+    x = __builtin_elementwise_min(x, v16_splat(88.0f));
     const float magic = 12582912.0f;
-    float t = x * 1.44269504088896341f + magic;
-    float n = t - magic;
-    float r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
+    charrnn_v16 t = x * 1.44269504088896341f + magic;
+    charrnn_v16 n = t - magic;
+    charrnn_v16 r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    charrnn_v16 p = v16_splat(1.0f / 5040.0f);
     p = p * r + 1.0f / 720.0f;
     p = p * r + 1.0f / 120.0f;
     p = p * r + 1.0f / 24.0f;
@@ -25,84 +66,64 @@ static inline float fast_exp(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t ni = float_to_bits(t) - 0x4B400000;
-    return p * bits_to_float((ni + 127) << 23);
+    charrnn_i16 ni = (charrnn_i16)t - 0x4B400000;
+    return p * (charrnn_v16)((ni + 127) << 23);
 }
 
-static inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+static inline charrnn_v16 v16_sigmoid(charrnn_v16 x) { return v16_recip(1.0f + v16_exp(-x)); }
 
 // tanh(x) = x P(x^2) / Q(x^2) on [-7.9053, 7.9053] (±1 in float beyond).
-static inline float fast_tanh(float x) {
+static inline charrnn_v16 v16_tanh(charrnn_v16 x) {
     const float lim = 7.90531110763549805f;
-    x = x < -lim ? -lim : x;
-    x = x > lim ? lim : x;
-    float x2 = x * x;
-    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+    x = __builtin_elementwise_max(x, v16_splat(-lim));
+    x = __builtin_elementwise_min(x, v16_splat(lim));
+    charrnn_v16 x2 = x * x;
+    charrnn_v16 p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
     p = p * x2 + -8.60467152213735e-11f;
     p = p * x2 + 5.12229709037114e-08f;
     p = p * x2 + 1.48572235717979e-05f;
     p = p * x2 + 6.37261928875436e-04f;
     p = p * x2 + 4.89352455891786e-03f;
     p = p * x;
-    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+    charrnn_v16 q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
     q = q * x2 + 2.26843463243900e-03f;
     q = q * x2 + 4.89352518554385e-03f;
-    return p / q;
+    return p * v16_recip(q);
 }
 
-void charrnn_vexp(const float *restrict x, float *restrict y, long n) {
-    for (long i = 0; i < n; i++) y[i] = fast_exp(x[i]);
+/// for each chunk of 16 (the last may be shorter) of 0..<count: j, n.
+#define FOR_CHUNKS(count, j, n) \
+    for (long j = 0, n = (count) < 16 ? (count) : 16; j < (count); j += 16, n = (count) - j < 16 ? (count) - j : 16)
+
+void charrnn_vexp(const float *x, float *y, long n) {
+    FOR_CHUNKS(n, j, w) v16_store_n(y + j, v16_exp(v16_load_n(x + j, w)), w);
 }
-void charrnn_vsigmoid(const float *restrict x, float *restrict y, long n) {
-    for (long i = 0; i < n; i++) y[i] = fast_sigmoid(x[i]);
+void charrnn_vsigmoid(const float *x, float *y, long n) {
+    FOR_CHUNKS(n, j, w) v16_store_n(y + j, v16_sigmoid(v16_load_n(x + j, w)), w);
 }
-void charrnn_vtanh(const float *restrict x, float *restrict y, long n) {
-    for (long i = 0; i < n; i++) y[i] = fast_tanh(x[i]);
+void charrnn_vtanh(const float *x, float *y, long n) {
+    FOR_CHUNKS(n, j, w) v16_store_n(y + j, v16_tanh(v16_load_n(x + j, w)), w);
 }
 
-// Each kernel works row by row through a helper whose pointer parameters are
-// restrict (clang honours restrict on parameters), so the inner loop
-// vectorises without runtime overlap checks.
-#define VECTOR_LOOP _Pragma("clang loop vectorize(enable) vectorize_width(16) interleave_count(1)")
+// ---- Element-wise steps of the cells ---------------------------------------------
 
-static inline void lstm_forward_row(float *restrict gi, float *restrict gf, float *restrict gg, float *restrict go,
-                                    const float *restrict cp, float *restrict cn, float *restrict tc,
-                                    float *restrict hn, long H) {
-    VECTOR_LOOP
-    for (long j = 0; j < H; j++) {
-        float i = fast_sigmoid(gi[j]), f = fast_sigmoid(gf[j]);
-        float g = fast_tanh(gg[j]), o = fast_sigmoid(go[j]);
-        gi[j] = i; gf[j] = f; gg[j] = g; go[j] = o;
-        float c = f * cp[j] + i * g;
-        float t = fast_tanh(c);
-        cn[j] = c; tc[j] = t; hn[j] = o * t;
-    }
-}
-
-void charrnn_lstm_forward(float *gates, const float *c_prev, float *c_next, float *tanh_c,
+void charrnn_lstm_forward(float *gates, const float *bias, const float *c_prev, float *c_next, float *tanh_c,
                           float *h_next, long rows, long H) {
     for (long b = 0; b < rows; b++) {
-        float *g = gates + b * 4 * H;
-        lstm_forward_row(g, g + H, g + 2 * H, g + 3 * H, c_prev + b * H, c_next + b * H,
-                         tanh_c + b * H, h_next + b * H, H);
-    }
-}
-
-static inline void lstm_backward_row(const float *restrict ai, const float *restrict af, const float *restrict ag,
-                                     const float *restrict ao, const float *restrict cp, const float *restrict tc,
-                                     const float *restrict da, const float *restrict dhn, float *restrict dcn,
-                                     float *restrict di, float *restrict df, float *restrict dg, float *restrict dout,
-                                     long H) {
-    VECTOR_LOOP
-    for (long j = 0; j < H; j++) {
-        float i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[j];
-        float dh = da[j] + dhn[j];
-        float dc = dcn[j] + dh * o * (1.0f - t * t);
-        di[j] = dc * g * i * (1.0f - i);
-        df[j] = dc * cp[j] * f * (1.0f - f);
-        dg[j] = dc * i * (1.0f - g * g);
-        dout[j] = dh * t * o * (1.0f - o);
-        dcn[j] = dc * f;
+        float *gi = gates + b * 4 * H, *gf = gi + H, *gg = gf + H, *go = gg + H;
+        const float *cp = c_prev + b * H;
+        float *cn = c_next + b * H, *tc = tanh_c + b * H, *hn = h_next + b * H;
+        FOR_CHUNKS(H, j, n) {
+            charrnn_v16 i = v16_sigmoid(v16_load_n(gi + j, n) + v16_load_opt(bias, j, n));
+            charrnn_v16 f = v16_sigmoid(v16_load_n(gf + j, n) + v16_load_opt(bias, H + j, n));
+            charrnn_v16 g = v16_tanh(v16_load_n(gg + j, n) + v16_load_opt(bias, 2 * H + j, n));
+            charrnn_v16 o = v16_sigmoid(v16_load_n(go + j, n) + v16_load_opt(bias, 3 * H + j, n));
+            v16_store_n(gi + j, i, n); v16_store_n(gf + j, f, n);
+            v16_store_n(gg + j, g, n); v16_store_n(go + j, o, n);
+            charrnn_v16 c = f * v16_load_n(cp + j, n) + i * g;
+            charrnn_v16 t = v16_tanh(c);
+            v16_store_n(cn + j, c, n); v16_store_n(tc + j, t, n); v16_store_n(hn + j, o * t, n);
+        }
     }
 }
 
@@ -110,49 +131,37 @@ void charrnn_lstm_backward(const float *acts, const float *c_prev, const float *
                            const float *d_above, const float *dh_next, float *dc_next,
                            float *d_pre, long rows, long H) {
     for (long b = 0; b < rows; b++) {
-        const float *a = acts + b * 4 * H;
-        float *d = d_pre + b * 4 * H;
-        lstm_backward_row(a, a + H, a + 2 * H, a + 3 * H, c_prev + b * H, tanh_c + b * H, d_above + b * H,
-                          dh_next + b * H, dc_next + b * H, d, d + H, d + 2 * H, d + 3 * H, H);
+        const float *ai = acts + b * 4 * H, *af = ai + H, *ag = af + H, *ao = ag + H;
+        float *di = d_pre + b * 4 * H, *df = di + H, *dg = df + H, *dout = dg + H;
+        const float *cp = c_prev + b * H, *tc = tanh_c + b * H, *da = d_above + b * H, *dhn = dh_next + b * H;
+        float *dcn = dc_next + b * H;
+        FOR_CHUNKS(H, j, n) {
+            charrnn_v16 i = v16_load_n(ai + j, n), f = v16_load_n(af + j, n);
+            charrnn_v16 g = v16_load_n(ag + j, n), o = v16_load_n(ao + j, n), t = v16_load_n(tc + j, n);
+            charrnn_v16 dh = v16_load_n(da + j, n) + v16_load_n(dhn + j, n);
+            charrnn_v16 dc = v16_load_n(dcn + j, n) + dh * o * (1.0f - t * t);
+            v16_store_n(di + j, dc * g * i * (1.0f - i), n);
+            v16_store_n(df + j, dc * v16_load_n(cp + j, n) * f * (1.0f - f), n);
+            v16_store_n(dg + j, dc * i * (1.0f - g * g), n);
+            v16_store_n(dout + j, dh * t * o * (1.0f - o), n);
+            v16_store_n(dcn + j, dc * f, n);
+        }
     }
 }
 
-static inline void gru_forward_row(float *restrict xr, float *restrict xz, float *restrict xn,
-                                   const float *restrict hr, const float *restrict hz, const float *restrict hn,
-                                   const float *restrict hp, float *restrict ho, long H) {
-    VECTOR_LOOP
-    for (long j = 0; j < H; j++) {
-        float r = fast_sigmoid(xr[j] + hr[j]);
-        float z = fast_sigmoid(xz[j] + hz[j]);
-        float n = fast_tanh(xn[j] + r * hn[j]);
-        xr[j] = r; xz[j] = z; xn[j] = n;
-        ho[j] = (1.0f - z) * n + z * hp[j];
-    }
-}
-
-void charrnn_gru_forward(float *xg, const float *hg, const float *h_prev, float *h_next,
+void charrnn_gru_forward(float *xg, const float *bias, const float *hg, const float *h_prev, float *h_next,
                          long rows, long H) {
     for (long b = 0; b < rows; b++) {
-        float *x = xg + b * 3 * H;
-        const float *h = hg + b * 3 * H;
-        gru_forward_row(x, x + H, x + 2 * H, h, h + H, h + 2 * H, h_prev + b * H, h_next + b * H, H);
-    }
-}
-
-static inline void gru_backward_row(const float *restrict ar, const float *restrict az, const float *restrict an,
-                                    const float *restrict hn, const float *restrict hp, const float *restrict da,
-                                    float *restrict dhn, float *restrict dxr, float *restrict dxz, float *restrict dxn,
-                                    float *restrict dhr, float *restrict dhz, float *restrict dhnn, long H) {
-    VECTOR_LOOP
-    for (long j = 0; j < H; j++) {
-        float r = ar[j], z = az[j], n = an[j];
-        float dh = da[j] + dhn[j];
-        float dn = dh * (1.0f - z) * (1.0f - n * n);
-        float dz = dh * (hp[j] - n) * z * (1.0f - z);
-        float dr = dn * hn[j] * r * (1.0f - r);
-        dxr[j] = dr; dxz[j] = dz; dxn[j] = dn;
-        dhr[j] = dr; dhz[j] = dz; dhnn[j] = dn * r;
-        dhn[j] = dh * z;
+        float *xr = xg + b * 3 * H, *xz = xr + H, *xn = xz + H;
+        const float *hr = hg + b * 3 * H, *hz = hr + H, *hn = hz + H, *hp = h_prev + b * H;
+        float *ho = h_next + b * H;
+        FOR_CHUNKS(H, j, n) {
+            charrnn_v16 r = v16_sigmoid(v16_load_n(xr + j, n) + v16_load_opt(bias, j, n) + v16_load_n(hr + j, n));
+            charrnn_v16 z = v16_sigmoid(v16_load_n(xz + j, n) + v16_load_opt(bias, H + j, n) + v16_load_n(hz + j, n));
+            charrnn_v16 nn = v16_tanh(v16_load_n(xn + j, n) + v16_load_opt(bias, 2 * H + j, n) + r * v16_load_n(hn + j, n));
+            v16_store_n(xr + j, r, n); v16_store_n(xz + j, z, n); v16_store_n(xn + j, nn, n);
+            v16_store_n(ho + j, (1.0f - z) * nn + z * v16_load_n(hp + j, n), n);
+        }
     }
 }
 
@@ -160,53 +169,100 @@ void charrnn_gru_backward(const float *acts, const float *hg, const float *h_pre
                           const float *d_above, float *dh_next, float *d_x, float *d_h,
                           long rows, long H) {
     for (long b = 0; b < rows; b++) {
-        const float *a = acts + b * 3 * H;
-        float *x = d_x + b * 3 * H, *h = d_h + b * 3 * H;
-        gru_backward_row(a, a + H, a + 2 * H, hg + b * 3 * H + 2 * H, h_prev + b * H, d_above + b * H,
-                         dh_next + b * H, x, x + H, x + 2 * H, h, h + H, h + 2 * H, H);
+        const float *ar = acts + b * 3 * H, *az = ar + H, *an = az + H;
+        const float *hn = hg + b * 3 * H + 2 * H, *hp = h_prev + b * H, *da = d_above + b * H;
+        float *dhn = dh_next + b * H;
+        float *dxr = d_x + b * 3 * H, *dxz = dxr + H, *dxn = dxz + H;
+        float *dhr = d_h + b * 3 * H, *dhz = dhr + H, *dhnn = dhz + H;
+        FOR_CHUNKS(H, j, n) {
+            charrnn_v16 r = v16_load_n(ar + j, n), z = v16_load_n(az + j, n), nn = v16_load_n(an + j, n);
+            charrnn_v16 dh = v16_load_n(da + j, n) + v16_load_n(dhn + j, n);
+            charrnn_v16 dn = dh * (1.0f - z) * (1.0f - nn * nn);
+            charrnn_v16 dz = dh * (v16_load_n(hp + j, n) - nn) * z * (1.0f - z);
+            charrnn_v16 dr = dn * v16_load_n(hn + j, n) * r * (1.0f - r);
+            v16_store_n(dxr + j, dr, n); v16_store_n(dxz + j, dz, n); v16_store_n(dxn + j, dn, n);
+            v16_store_n(dhr + j, dr, n); v16_store_n(dhz + j, dz, n); v16_store_n(dhnn + j, dn * r, n);
+            v16_store_n(dhn + j, dh * z, n);
+        }
     }
 }
 
-static inline void rnn_forward_row(float *restrict pre, float *restrict h_next, long n) {
-    VECTOR_LOOP
-    for (long i = 0; i < n; i++) {
-        float v = fast_tanh(pre[i]);
-        pre[i] = v;
-        h_next[i] = v;
-    }
-}
-
-void charrnn_rnn_forward(float *pre, float *h_next, long rows, long H) {
-    rnn_forward_row(pre, h_next, rows * H);
-}
-
-static inline void rnn_backward_row(const float *restrict acts, const float *restrict d_above,
-                                    const float *restrict dh_next, float *restrict d_pre, long n) {
-    VECTOR_LOOP
-    for (long i = 0; i < n; i++) {
-        float v = acts[i];
-        d_pre[i] = (d_above[i] + dh_next[i]) * (1.0f - v * v);
+void charrnn_rnn_forward(float *pre, const float *bias, float *h_next, long rows, long H) {
+    for (long b = 0; b < rows; b++) {
+        float *p = pre + b * H, *hn = h_next + b * H;
+        FOR_CHUNKS(H, j, n) {
+            charrnn_v16 v = v16_tanh(v16_load_n(p + j, n) + v16_load_opt(bias, j, n));
+            v16_store_n(p + j, v, n); v16_store_n(hn + j, v, n);
+        }
     }
 }
 
 void charrnn_rnn_backward(const float *acts, const float *d_above, const float *dh_next,
                           float *d_pre, long rows, long H) {
-    rnn_backward_row(acts, d_above, dh_next, d_pre, rows * H);
+    FOR_CHUNKS(rows * H, j, n) {
+        charrnn_v16 v = v16_load_n(acts + j, n);
+        v16_store_n(d_pre + j, (v16_load_n(d_above + j, n) + v16_load_n(dh_next + j, n)) * (1.0f - v * v), n);
+    }
 }
+
+#define VECTOR_LOOP _Pragma("clang loop vectorize(enable) vectorize_width(16) interleave_count(1)")
 
 void charrnn_bias_gather(float *out, const float *bias, const float *table, const int32_t *ids,
                          long rows, long width) {
     for (long r = 0; r < rows; r++) {
         float *restrict o = out + r * width;
         const float *restrict b = bias;
-        if (table) {
-            const float *restrict t = table + (long)ids[r] * width;
+        const float *restrict t = table ? table + (long)ids[r] * width : NULL;
+        if (b && t) {
             VECTOR_LOOP
             for (long j = 0; j < width; j++) o[j] = b[j] + t[j];
+        } else if (b || t) {
+            memcpy(o, b ? b : t, (size_t)width * sizeof(float));
         } else {
-            memcpy(o, b, (size_t)width * sizeof(float));
+            memset(o, 0, (size_t)width * sizeof(float));
         }
     }
+}
+
+double charrnn_softmax_xent(float *z, const float *bias, const int32_t *targets, long rows, long V, float scale) {
+    double total = 0;
+    for (long r = 0; r < rows; r++) {
+        float *row = z + r * V;
+        charrnn_v16 mx = v16_splat(-__builtin_inff());
+        FOR_CHUNKS(V, j, n) {
+            charrnn_v16 v = v16_load_n(row + j, n) + v16_load_opt(bias, j, n);
+            if (bias) v16_store_n(row + j, v, n);
+            if (n < 16) {
+                charrnn_v16 pad = v16_splat(-__builtin_inff());
+                memcpy(&pad, &v, (size_t)n * sizeof(float));
+                v = pad;
+            }
+            mx = __builtin_elementwise_max(mx, v);
+        }
+        float m = mx[0];
+        for (int k = 1; k < 16; k++) m = mx[k] > m ? mx[k] : m;
+        float target = row[targets[r]];
+        charrnn_v16 sums = v16_splat(0);
+        FOR_CHUNKS(V, j, n) {
+            charrnn_v16 e = v16_exp(v16_load_n(row + j, n) - m);
+            if (n < 16) {
+                charrnn_v16 cut = v16_splat(0);
+                memcpy(&cut, &e, (size_t)n * sizeof(float));
+                e = cut;
+            }
+            if (scale != 0) v16_store_n(row + j, e, n);
+            sums += e;
+        }
+        float sum = 0;
+        for (int k = 0; k < 16; k++) sum += sums[k];
+        total += (double)m + log((double)sum) - (double)target;
+        if (scale != 0) {
+            float s = scale / sum;
+            FOR_CHUNKS(V, j, n) v16_store_n(row + j, v16_load_n(row + j, n) * s, n);
+            row[targets[r]] -= scale;
+        }
+    }
+    return total;
 }
 
 static inline void add_row(float *restrict dst, const float *restrict src, long n) {
@@ -283,11 +339,6 @@ void charrnn_scatter_add_ld(float *table, long ldt, const float *src, long lds, 
 // contiguous, so it streams from L2 without cache-set conflicts), and a
 // 5- or 4-row × 64-column register tile (20 or 16 accumulators) multiplies
 // against it.
-typedef float charrnn_v16 __attribute__((vector_size(64), aligned(4)));
-
-static inline charrnn_v16 v16_load(const float *p) { return *(const charrnn_v16 *)p; }
-static inline void v16_store(float *p, charrnn_v16 v) { *(charrnn_v16 *)p = v; }
-
 void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed, float *packed) {
     for (int j0 = 0; j0 < n; j0 += 64) {
         int w = n - j0 < 64 ? n - j0 : 64;
@@ -300,8 +351,11 @@ void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed,
     }
 }
 
-// C (m×n) += A (m×k) · B, B packed by charrnn_pack_panels; n a multiple of 16.
-void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc) {
+// C (m×n) (+)= A (m×k) · B, B packed by charrnn_pack_panels; n a multiple of 16.
+void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                         int accumulate) {
+    // The accumulators start from C, or from 0 (C = A · B).
+#define LOADC(p) (accumulate ? v16_load(p) : v16_splat(0))
     for (int j0 = 0; j0 < n; j0 += 64) {
         int w = n - j0 < 64 ? n - j0 : 64;
         const float *panel = packed + (long)j0 * k;
@@ -310,11 +364,11 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             // 5 rows (20 accumulators): batches of 50 and 25 rows leave none over.
             for (; i + 5 <= m; i += 5) {
                 float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc, *c4 = c3 + ldc;
-                charrnn_v16 a00 = v16_load(c0), a01 = v16_load(c0 + 16), a02 = v16_load(c0 + 32), a03 = v16_load(c0 + 48);
-                charrnn_v16 a10 = v16_load(c1), a11 = v16_load(c1 + 16), a12 = v16_load(c1 + 32), a13 = v16_load(c1 + 48);
-                charrnn_v16 a20 = v16_load(c2), a21 = v16_load(c2 + 16), a22 = v16_load(c2 + 32), a23 = v16_load(c2 + 48);
-                charrnn_v16 a30 = v16_load(c3), a31 = v16_load(c3 + 16), a32 = v16_load(c3 + 32), a33 = v16_load(c3 + 48);
-                charrnn_v16 a40 = v16_load(c4), a41 = v16_load(c4 + 16), a42 = v16_load(c4 + 32), a43 = v16_load(c4 + 48);
+                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
+                charrnn_v16 a10 = LOADC(c1), a11 = LOADC(c1 + 16), a12 = LOADC(c1 + 32), a13 = LOADC(c1 + 48);
+                charrnn_v16 a20 = LOADC(c2), a21 = LOADC(c2 + 16), a22 = LOADC(c2 + 32), a23 = LOADC(c2 + 48);
+                charrnn_v16 a30 = LOADC(c3), a31 = LOADC(c3 + 16), a32 = LOADC(c3 + 32), a33 = LOADC(c3 + 48);
+                charrnn_v16 a40 = LOADC(c4), a41 = LOADC(c4 + 16), a42 = LOADC(c4 + 32), a43 = LOADC(c4 + 48);
                 const float *r0 = A + (long)i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda, *r4 = r3 + lda;
                 const float *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
@@ -334,10 +388,10 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             }
             for (; i + 4 <= m; i += 4) {
                 float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-                charrnn_v16 a00 = v16_load(c0), a01 = v16_load(c0 + 16), a02 = v16_load(c0 + 32), a03 = v16_load(c0 + 48);
-                charrnn_v16 a10 = v16_load(c1), a11 = v16_load(c1 + 16), a12 = v16_load(c1 + 32), a13 = v16_load(c1 + 48);
-                charrnn_v16 a20 = v16_load(c2), a21 = v16_load(c2 + 16), a22 = v16_load(c2 + 32), a23 = v16_load(c2 + 48);
-                charrnn_v16 a30 = v16_load(c3), a31 = v16_load(c3 + 16), a32 = v16_load(c3 + 32), a33 = v16_load(c3 + 48);
+                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
+                charrnn_v16 a10 = LOADC(c1), a11 = LOADC(c1 + 16), a12 = LOADC(c1 + 32), a13 = LOADC(c1 + 48);
+                charrnn_v16 a20 = LOADC(c2), a21 = LOADC(c2 + 16), a22 = LOADC(c2 + 32), a23 = LOADC(c2 + 48);
+                charrnn_v16 a30 = LOADC(c3), a31 = LOADC(c3 + 16), a32 = LOADC(c3 + 32), a33 = LOADC(c3 + 48);
                 const float *r0 = A + (long)i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
                 const float *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
@@ -355,7 +409,7 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             }
             for (; i < m; i++) {
                 float *c0 = C + (long)i * ldc + j0;
-                charrnn_v16 a00 = v16_load(c0), a01 = v16_load(c0 + 16), a02 = v16_load(c0 + 32), a03 = v16_load(c0 + 48);
+                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
                 const float *r0 = A + (long)i * lda, *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
                     float x0 = r0[p];
@@ -368,7 +422,7 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             for (int q = 0; q < w; q += 16) {
                 for (int i = 0; i < m; i++) {
                     float *c0 = C + (long)i * ldc + j0 + q;
-                    charrnn_v16 acc = v16_load(c0);
+                    charrnn_v16 acc = LOADC(c0);
                     const float *r0 = A + (long)i * lda, *b = panel + q;
                     for (int p = 0; p < k; p++, b += w) acc += r0[p] * v16_load(b);
                     v16_store(c0, acc);
@@ -377,3 +431,4 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
         }
     }
 }
+#undef LOADC

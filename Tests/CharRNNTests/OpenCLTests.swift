@@ -196,7 +196,7 @@ final class OpenCLTests: XCTestCase {
         // LSTM forward and backward.
         let gates = random(rows * 4 * H, 4), cPrev = random(rows * H, 2)
         var acts = gates, cNext = [Float](repeating: 0, count: rows * H), tanhC = cNext, hNext = cNext
-        charrnn_lstm_forward(&acts, cPrev, &cNext, &tanhC, &hNext, rows, H)
+        charrnn_lstm_forward(&acts, nil, cPrev, &cNext, &tanhC, &hNext, rows, H)
         let (gActs, gC, gT, gH) = try runner.lstmForward(gates: gates, cPrev: cPrev, rows: rows, H: H)
         for (name, got, want) in [("acts", gActs, acts), ("c", gC, cNext), ("tanh c", gT, tanhC), ("h", gH, hNext)] {
             XCTAssertLessThan(elementwiseDifference(got, want), cellTolerance, "lstm forward \(name)")
@@ -212,7 +212,7 @@ final class OpenCLTests: XCTestCase {
         // GRU forward and backward.
         let xg = random(rows * 3 * H, 3), hg = random(rows * 3 * H, 3), hPrev = random(rows * H)
         var gruActs = xg, gruH = [Float](repeating: 0, count: rows * H)
-        charrnn_gru_forward(&gruActs, hg, hPrev, &gruH, rows, H)
+        charrnn_gru_forward(&gruActs, nil, hg, hPrev, &gruH, rows, H)
         let (gGruActs, gGruH) = try runner.gruForward(xg: xg, hg: hg, hPrev: hPrev, rows: rows, H: H)
         XCTAssertLessThan(elementwiseDifference(gGruActs, gruActs), cellTolerance, "gru forward acts")
         XCTAssertLessThan(elementwiseDifference(gGruH, gruH), cellTolerance, "gru forward h")
@@ -226,7 +226,7 @@ final class OpenCLTests: XCTestCase {
         // RNN forward and backward.
         let pre = random(rows * H, 3)
         var rnnActs = pre, rnnH = [Float](repeating: 0, count: rows * H)
-        charrnn_rnn_forward(&rnnActs, &rnnH, rows, H)
+        charrnn_rnn_forward(&rnnActs, nil, &rnnH, rows, H)
         let (gRnnActs, gRnnH) = try runner.rnnForward(pre: pre)
         XCTAssertLessThan(elementwiseDifference(gRnnActs, rnnActs), cellTolerance, "rnn forward")
         XCTAssertLessThan(elementwiseDifference(gRnnH, rnnH), cellTolerance, "rnn forward h")
@@ -238,7 +238,7 @@ final class OpenCLTests: XCTestCase {
         let extreme: [Float] = [-200, -90, -8, 0, 8, 90, 200, .nan]
         let (satActs, _) = try runner.rnnForward(pre: extreme)
         var cpuSat = extreme, cpuSatH = extreme
-        charrnn_rnn_forward(&cpuSat, &cpuSatH, 1, extreme.count)
+        charrnn_rnn_forward(&cpuSat, nil, &cpuSatH, 1, extreme.count)
         for (a, b) in zip(satActs.prefix(7), cpuSat.prefix(7)) { XCTAssertEqual(a, b, accuracy: 1e-6, "saturated") }
         XCTAssertTrue(satActs[7].isNaN)
     }

@@ -1,7 +1,6 @@
 // Fused element-wise kernels for one timestep of LSTM/GRU/RNN (forward and
-// backward) over `rows` batch rows, and vector exp/sigmoid/tanh. Written in
-// plain C loops that clang vectorises (AVX-512/AVX2 when built with
-// -march=native). H = hidden size; gate blocks are PyTorch's order.
+// backward) over `rows` batch rows, vector exp/sigmoid/tanh and softmax.
+// 16-lane vector code (AVX-512/AVX2 when built with -march=native). H = hidden size; gate blocks are PyTorch's order.
 #ifndef CHARRNN_KERNELS_H
 #define CHARRNN_KERNELS_H
 
@@ -11,10 +10,10 @@ void charrnn_vexp(const float *x, float *y, long n);
 void charrnn_vsigmoid(const float *x, float *y, long n);
 void charrnn_vtanh(const float *x, float *y, long n);
 
-/// LSTM forward: gates (rows, 4H) hold pre-activations i,f,g,o and are
-/// replaced by activations; c_next = f*c_prev + i*g; tanh_c = tanh(c_next);
+/// LSTM forward: gates (rows, 4H) hold pre-activations i,f,g,o, to which
+/// bias (4H, or NULL) is added, and are replaced by activations; c_next = f*c_prev + i*g; tanh_c = tanh(c_next);
 /// h_next = o*tanh_c. c_prev, c_next, tanh_c, h_next are (rows, H).
-void charrnn_lstm_forward(float *gates, const float *c_prev, float *c_next, float *tanh_c,
+void charrnn_lstm_forward(float *gates, const float *bias, const float *c_prev, float *c_next, float *tanh_c,
                           float *h_next, long rows, long H);
 
 /// LSTM backward: from activations, c_prev, tanh_c, the gradient from above
@@ -24,9 +23,10 @@ void charrnn_lstm_backward(const float *acts, const float *c_prev, const float *
                            const float *d_above, const float *dh_next, float *dc_next,
                            float *d_pre, long rows, long H);
 
-/// GRU forward: xg (rows, 3H) = W_ih x + b_ih, replaced by r,z,n; hg (rows, 3H)
+/// GRU forward: xg (rows, 3H) = W_ih x, to which bias (3H: b_ih, or NULL) is
+/// added, replaced by r,z,n; hg (rows, 3H)
 /// = W_hh h + b_hh; h_next = (1-z)*n + z*h_prev.
-void charrnn_gru_forward(float *xg, const float *hg, const float *h_prev, float *h_next,
+void charrnn_gru_forward(float *xg, const float *bias, const float *hg, const float *h_prev, float *h_next,
                          long rows, long H);
 
 /// GRU backward: writes d_x (rows, 3H) for W_ih x + b_ih and d_h (rows, 3H)
@@ -36,8 +36,9 @@ void charrnn_gru_backward(const float *acts, const float *hg, const float *h_pre
                           const float *d_above, float *dh_next, float *d_x, float *d_h,
                           long rows, long H);
 
-/// RNN forward: pre (rows, H) replaced by tanh(pre), also copied to h_next.
-void charrnn_rnn_forward(float *pre, float *h_next, long rows, long H);
+/// RNN forward: pre (rows, H) replaced by tanh(pre + bias) (bias H or NULL),
+/// also copied to h_next.
+void charrnn_rnn_forward(float *pre, const float *bias, float *h_next, long rows, long H);
 
 /// RNN backward: d_pre = (d_above + dh_next) * (1 - v^2).
 void charrnn_rnn_backward(const float *acts, const float *d_above, const float *dh_next,
@@ -45,9 +46,15 @@ void charrnn_rnn_backward(const float *acts, const float *d_above, const float *
 
 #include <stdint.h>
 
-/// out[r] = bias + (table ? table[ids[r]] : 0) for r < rows; rows of `width`.
+/// out[r] = (bias ? bias : 0) + (table ? table[ids[r]] : 0) for r < rows;
+/// rows of `width`.
 void charrnn_bias_gather(float *out, const float *bias, const float *table, const int32_t *ids,
                          long rows, long width);
+/// Adds bias (V, or NULL) to each row of the logits z (rows, V) and returns
+/// the summed cross-entropy of their softmax against targets (in double);
+/// with scale != 0 each row becomes (softmax - onehot(target)) * scale,
+/// else it keeps the (biased) logits.
+double charrnn_softmax_xent(float *z, const float *bias, const int32_t *targets, long rows, long V, float scale);
 /// table[ids[r]] += src[r] for r < rows (in order); rows of `width`.
 void charrnn_scatter_add(float *table, const float *src, const int32_t *ids, long rows, long width);
 /// out[j] += sum over r of m[r*cols + j].
@@ -73,8 +80,9 @@ void charrnn_adam(float *x, const float *g, float *m, float *v, long n, float st
 /// Packs B (k×n, row-major; with `transposed`, B = W^T for W n×k with row
 /// stride ldb) into panels of 64 columns for charrnn_gemm_packed (k·n floats).
 void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed, float *packed);
-/// C (m×n, ldc) += A (m×k, lda) · B, with B packed by charrnn_pack_panels;
-/// n must be a multiple of 16.
-void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc);
+/// C (m×n, ldc) = A (m×k, lda) · B, plus C's old value with accumulate != 0;
+/// B packed by charrnn_pack_panels; n must be a multiple of 16.
+void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                         int accumulate);
 
 #endif

@@ -21,20 +21,6 @@ final class FloatBuffer {
     deinit { pointer.deallocate() }
 }
 
-@inline(__always)
-func loadN(_ p: UnsafePointer<Float>, _ n: Int) -> F16x {
-    if n == 16 { return UnsafeRawPointer(p).loadUnaligned(as: F16x.self) }
-    var v = F16x(repeating: 0)
-    for k in 0..<n { v[k] = p[k] }
-    return v
-}
-
-@inline(__always)
-func storeN(_ v: F16x, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    if n == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16x.self); return }
-    for k in 0..<n { p[k] = v[k] }
-}
-
 public final class Network {
     public let config: ModelConfig
     public let layout: ParamLayout
@@ -162,8 +148,9 @@ public final class Network {
             if config.cell == .lstm {
                 stateC[k].withUnsafeBufferPointer { c.update(from: $0.baseAddress!, count: B * H) }
             }
-            // Input projections for all timesteps, biases first (LSTM/RNN:
-            // both biases at once; GRU keeps b_hh for the recurrent part).
+            // Input projections for all timesteps; the cell's kernel adds
+            // the bias (LSTM/RNN: both biases at once; GRU: b_ih, and b_hh
+            // goes with the recurrent part).
             let bias = biasSum.pointer
             for j in 0..<GH {
                 bias[j] = config.cell == .gru ? params[lay.biasIH + j] : params[lay.biasIH + j] + params[lay.biasHH + j]
@@ -178,10 +165,11 @@ public final class Network {
             let x = input
             pool.split(N) { rows in
                 let r0 = rows.lowerBound
-                charrnn_bias_gather(g + r0 * GH, bias, oneHot ? UnsafePointer(wt) : nil, inputs + r0, rows.count, GH)
-                if !oneHot {
+                if oneHot {
+                    charrnn_bias_gather(g + r0 * GH, nil, wt, inputs + r0, rows.count, GH)
+                } else {
                     gemm(transA: false, transB: true, m: rows.count, n: GH, k: In, a: x! + r0 * In, lda: In,
-                         b: params + lay.weightIH, ldb: In, beta: 1, c: g + r0 * GH, ldc: GH)
+                         b: params + lay.weightIH, ldb: In, beta: 0, c: g + r0 * GH, ldc: GH)
                 }
             }
             // Recurrence: each thread runs every timestep for its batch rows.
@@ -192,7 +180,7 @@ public final class Network {
             /// gt (nb×GH) += hPrev (nb×H) · W_hh^T
             func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>) {
                 if let packed {
-                    charrnn_gemm_packed(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH)
+                    charrnn_gemm_packed(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, 1)
                 } else {
                     gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
                 }
@@ -205,16 +193,16 @@ public final class Network {
                     switch cell {
                     case .lstm:
                         recurrent(nb, hPrev, gt)
-                        charrnn_lstm_forward(gt, c + (t * B + b0) * H, c + ((t + 1) * B + b0) * H,
+                        charrnn_lstm_forward(gt, bias, c + (t * B + b0) * H, c + ((t + 1) * B + b0) * H,
                                              tc + (t * B + b0) * H, hNext, nb, H)
                     case .gru:
                         let hgt = hg + (t * B + b0) * GH
                         charrnn_bias_gather(hgt, bhh, nil, inputs, nb, GH)
                         recurrent(nb, hPrev, hgt)
-                        charrnn_gru_forward(gt, hgt, hPrev, hNext, nb, H)
+                        charrnn_gru_forward(gt, bias, hgt, hPrev, hNext, nb, H)
                     case .rnn:
                         recurrent(nb, hPrev, gt)
-                        charrnn_rnn_forward(gt, hNext, nb, H)
+                        charrnn_rnn_forward(gt, bias, hNext, nb, H)
                     }
                 }
             }
@@ -245,11 +233,10 @@ public final class Network {
                 let rows = WorkerPool.range(N, parts: parts, part: part)
                 if rows.isEmpty { return }
                 let r0 = rows.lowerBound
-                charrnn_bias_gather(z + r0 * V, params + layout.decoderBias, nil, inputs, rows.count, V)
                 gemm(transA: false, transB: true, m: rows.count, n: V, k: H, a: top + r0 * H, lda: H,
-                     b: params + layout.decoderWeight, ldb: H, beta: 1, c: z + r0 * V, ldc: V)
-                losses[part] = softmaxCrossEntropySum(logits: z + r0 * V, targets: targets + r0, rows: rows.count,
-                                                      classes: V, gradientScale: training ? 1 / Float(N) : nil)
+                     b: params + layout.decoderWeight, ldb: H, beta: 0, c: z + r0 * V, ldc: V)
+                losses[part] = charrnn_softmax_xent(z + r0 * V, params + layout.decoderBias, targets + r0, rows.count, V,
+                                                    training ? 1 / Float(N) : 0)
             }
         }
         return partLoss.reduce(0, +) / Double(N)
@@ -292,8 +279,7 @@ public final class Network {
             /// dh (nb×H) = (beta 1: +=) d (nb×GH) · W_hh
             func recurrent(_ nb: Int, _ d: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, beta: Float) {
                 if let packed {
-                    if beta == 0 { dh.update(repeating: 0, count: nb * H) }
-                    charrnn_gemm_packed(Int32(nb), Int32(H), Int32(GH), d, GH, packed, dh, H)
+                    charrnn_gemm_packed(Int32(nb), Int32(H), Int32(GH), d, GH, packed, dh, H, beta == 0 ? 0 : 1)
                 } else {
                     gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: d, lda: GH, b: whh, ldb: H, beta: beta, c: dh, ldc: H)
                 }
@@ -319,7 +305,8 @@ public final class Network {
                 }
             }
             // Weight gradients, one GEMM each over all timesteps, split by
-            // output rows (gate units); biases by columns.
+            // output rows (gate units); biases by columns (LSTM/RNN: both
+            // biases get the same sums, summed once).
             let oneHot = k == 0 && layout.encoder == nil
             let x: UnsafePointer<Float>? = oneHot ? nil : (k == 0 ? UnsafePointer(embedded.pointer) : UnsafePointer(output(k - 1)))
             let wt = weightT.pointer
@@ -328,8 +315,18 @@ public final class Network {
                 let j0 = js.lowerBound, nj = js.count
                 gemm(transA: true, transB: false, m: nj, n: H, k: N, a: dHH + j0, lda: GH, b: h, ldb: H,
                      beta: 1, c: grads + lay.weightHH + j0 * H, ldc: H)
-                charrnn_add_column_sums_ld(dp + j0, N, nj, GH, grads + lay.biasIH + j0)
-                charrnn_add_column_sums_ld(dHH + j0, N, nj, GH, grads + lay.biasHH + j0)
+                if dHH == dp {
+                    let sums = biasSum.pointer + j0
+                    sums.update(repeating: 0, count: nj)
+                    charrnn_add_column_sums_ld(dp + j0, N, nj, GH, sums)
+                    for j in 0..<nj {
+                        grads[lay.biasIH + j0 + j] += sums[j]
+                        grads[lay.biasHH + j0 + j] += sums[j]
+                    }
+                } else {
+                    charrnn_add_column_sums_ld(dp + j0, N, nj, GH, grads + lay.biasIH + j0)
+                    charrnn_add_column_sums_ld(dHH + j0, N, nj, GH, grads + lay.biasHH + j0)
+                }
                 if oneHot {
                     // Scatter rows of dPre into columns of dW_ih (via W^T).
                     for v in 0..<V { (wt + v * GH + j0).update(repeating: 0, count: nj) }
@@ -342,14 +339,13 @@ public final class Network {
                 }
             }
             if !oneHot {
-                let dx = dX.pointer
+                // d wrt the layer input: straight into dH for the layer below.
+                let dx = k > 0 ? dHp : dX.pointer
                 pool.split(N) { rows in
                     gemm(transA: false, transB: false, m: rows.count, n: In, k: GH, a: dp + rows.lowerBound * GH, lda: GH,
                          b: params + lay.weightIH, ldb: In, beta: 0, c: dx + rows.lowerBound * In, ldc: In)
                 }
-                if k > 0 {
-                    dHp.update(from: dx, count: N * H)
-                } else if let enc = layout.encoder {
+                if k == 0, let enc = layout.encoder {
                     charrnn_scatter_add(grads + enc, dx, ids, N, config.embeddingSize)
                 }
             }
@@ -368,38 +364,11 @@ public final class Network {
     }
 }
 
-/// Adds the column sums of a (rows, cols) matrix into `into` (cols).
-@inline(__always)
-func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-    charrnn_add_column_sums(m, rows, cols, out)
-}
-
 /// Summed cross-entropy of each row's softmax against its target; with a
 /// `gradientScale`, the logits are replaced by (softmax - onehot) · scale
 /// (scale = 1 / total rows gives the gradient of the mean). Accumulates in
 /// Double.
 public func softmaxCrossEntropySum(logits z: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                    rows: Int, classes V: Int, gradientScale: Float?) -> Double {
-    var total = 0.0
-    for r in 0..<rows {
-        let row = z + r * V
-        let target = Int(targets[r])
-        let targetLogit = Double(row[target])
-        var mx = -Float.infinity
-        for v in 0..<V { mx = max(mx, row[v]) }
-        var sum: Float = 0
-        forEachChunk(V) { j, n in
-            var e = simdExp(loadN(row + j, n) - mx)
-            if n < 16 { for k in n..<16 { e[k] = 0 } }
-            if gradientScale != nil { storeN(e, row + j, n) }
-            sum += e.sum()
-        }
-        total += Double(mx) + log(Double(sum)) - targetLogit
-        if let scale = gradientScale {
-            let s = scale / sum
-            for v in 0..<V { row[v] *= s }
-            row[target] -= scale
-        }
-    }
-    return total
+    charrnn_softmax_xent(z, nil, targets, rows, V, gradientScale ?? 0)
 }

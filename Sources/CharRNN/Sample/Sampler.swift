@@ -115,16 +115,14 @@ public final class Sampler {
             let hk = h[k].pointer, ck = c[k].pointer
             switch config.cell {
             case .lstm:
-                // gates = pre + rec, then the fused kernel (c, h in place).
-                for j in 0..<GH { pre[j] += rec[j] }
-                charrnn_lstm_forward(pre, ck, scratch.pointer, tanhC.pointer, hk, 1, H)
+                // gates = pre + rec (added as the kernel's bias), c and h in place.
+                charrnn_lstm_forward(pre, rec, ck, scratch.pointer, tanhC.pointer, hk, 1, H)
                 ck.update(from: scratch.pointer, count: H)
             case .gru:
-                charrnn_gru_forward(pre, rec, hk, scratch.pointer, 1, H)
+                charrnn_gru_forward(pre, nil, rec, hk, scratch.pointer, 1, H)
                 hk.update(from: scratch.pointer, count: H)
             case .rnn:
-                for j in 0..<GH { pre[j] += rec[j] }
-                charrnn_rnn_forward(pre, hk, 1, H)
+                charrnn_rnn_forward(pre, rec, hk, 1, H)
             }
         }
         logits.pointer.update(from: p + layout.decoderBias, count: V)
