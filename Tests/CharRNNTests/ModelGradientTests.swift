@@ -15,7 +15,8 @@ final class ModelGradientTests: XCTestCase {
     static let cases: [Case] = CellKind.allCases.flatMap { cell in
         [Case(cell: cell, embedding: 0, dropout: 0, layers: 2),
          Case(cell: cell, embedding: 3, dropout: 0, layers: 1),
-         Case(cell: cell, embedding: 0, dropout: 0.3, layers: 2)]
+         Case(cell: cell, embedding: 0, dropout: 0.3, layers: 2),
+         Case(cell: cell, embedding: 16, dropout: 0.2, layers: 2)]
     }
 
     func randomState(_ count: Int, _ rng: inout RNG) -> [Double] {

@@ -40,13 +40,14 @@ public final class Network {
     let embedded: FloatBuffer     // (N, E)
     let logits: FloatBuffer       // (N, V): logits, then d loss / d logits
     let weightT: FloatBuffer      // (V, GH): layer-0 W_ih transposed (one-hot)
-    let biasSum: FloatBuffer
-    /// Per layer W_hh^T (forward) and W_hh (backward) packed for
-    /// charrnn_gemm_packed, once per pass instead of once per step; empty
-    /// when H is not a multiple of 16 (OpenBLAS then does those products).
-    let packedForward: [FloatBuffer]
-    let packedBackward: [FloatBuffer]
-    let usePacked: Bool      // (GH): the input-side bias of the current layer
+    let biasSum: FloatBuffer      // (GH): the current layer's bias as its kernel adds it
+    /// Per layer W_hh and W_ih packed for charrnn_gemm_packed (transposed
+    /// in forward, as they are in backward), once per pass instead of once
+    /// per step; empty when H is not a multiple of 16 (OpenBLAS then does
+    /// those products, the input ones for all timesteps at once).
+    let packedHH: [FloatBuffer]
+    let packedIH: [FloatBuffer]
+    let usePacked: Bool
     let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
     let pool: WorkerPool
     var usedDropout = false
@@ -89,8 +90,9 @@ public final class Network {
         weightT = FloatBuffer(config.embeddingSize > 0 ? 0 : V * GH)
         biasSum = FloatBuffer(GH)
         usePacked = H % 16 == 0 && ProcessEnvironment.get("CHARRNN_OPENBLAS_STEPS") != "1"
-        packedForward = buffers(usePacked ? H * GH : 0)
-        packedBackward = buffers(usePacked ? H * GH : 0)
+        packedHH = buffers(usePacked ? H * GH : 0)
+        let packInputs = usePacked
+        packedIH = (0..<L).map { FloatBuffer(packInputs ? config.inputSize(layer: $0) * GH : 0) }
         tokensBuffer = .allocate(capacity: max(N, 1))
         tokensBuffer.initialize(repeating: 0, count: max(N, 1))
         self.pool = WorkerPool(threads: threads)
@@ -163,19 +165,30 @@ public final class Network {
                 for j in 0..<GH { for v in 0..<V { wt[v * GH + j] = w[j * V + v] } }
             }
             let x = input
-            pool.split(N) { rows in
-                let r0 = rows.lowerBound
+            /// gt (rows×GH) = the input rows' projections (no bias).
+            func project(_ r0: Int, _ nr: Int, _ gt: UnsafeMutablePointer<Float>, packed: UnsafePointer<Float>?) {
                 if oneHot {
-                    charrnn_bias_gather(g + r0 * GH, nil, wt, inputs + r0, rows.count, GH)
+                    charrnn_bias_gather(gt, nil, wt, inputs + r0, nr, GH)
+                } else if let packed {
+                    charrnn_gemm_packed(Int32(nr), Int32(GH), Int32(In), x! + r0 * In, In, packed, gt, GH, 0)
                 } else {
-                    gemm(transA: false, transB: true, m: rows.count, n: GH, k: In, a: x! + r0 * In, lda: In,
-                         b: params + lay.weightIH, ldb: In, beta: 0, c: g + r0 * GH, ldc: GH)
+                    gemm(transA: false, transB: true, m: nr, n: GH, k: In, a: x! + r0 * In, lda: In,
+                         b: params + lay.weightIH, ldb: In, beta: 0, c: gt, ldc: GH)
                 }
+            }
+            // With packed weights the input projection is made step by step
+            // (its rows are then in cache for the cell's kernel); else for
+            // all timesteps at once, by OpenBLAS.
+            let packedIn = usePacked && !oneHot ? UnsafePointer(packedIH[k].pointer) : nil
+            if let packedIn {
+                charrnn_pack_panels(Int32(In), Int32(GH), params + lay.weightIH, In, 1, UnsafeMutablePointer(mutating: packedIn))
+            } else if !usePacked {
+                pool.split(N) { rows in project(rows.lowerBound, rows.count, g + rows.lowerBound * GH, packed: nil) }
             }
             // Recurrence: each thread runs every timestep for its batch rows.
             let whh = params + lay.weightHH, bhh = params + lay.biasHH
             let cell = config.cell
-            let packed = usePacked ? UnsafePointer(packedForward[k].pointer) : nil
+            let packed = usePacked ? UnsafePointer(packedHH[k].pointer) : nil
             if let packed { charrnn_pack_panels(Int32(H), Int32(GH), whh, H, 1, UnsafeMutablePointer(mutating: packed)) }
             /// gt (nb×GH) += hPrev (nb×H) · W_hh^T
             func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>) {
@@ -190,6 +203,7 @@ public final class Network {
                 for t in 0..<T {
                     let gt = g + (t * B + b0) * GH
                     let hPrev = h + (t * B + b0) * H, hNext = h + ((t + 1) * B + b0) * H
+                    if usePacked { project(t * B + b0, nb, gt, packed: packedIn) }
                     switch cell {
                     case .lstm:
                         recurrent(nb, hPrev, gt)
@@ -274,8 +288,18 @@ public final class Network {
             let whh = params + lay.weightHH
             let dhn = dhNext.pointer, dcn = dcNext.pointer
             let cell = config.cell
-            let packed = usePacked ? UnsafePointer(packedBackward[k].pointer) : nil
+            let packed = usePacked ? UnsafePointer(packedHH[k].pointer) : nil
             if let packed { charrnn_pack_panels(Int32(GH), Int32(H), whh, H, 0, UnsafeMutablePointer(mutating: packed)) }
+            // d wrt the layer input (not for one-hot input): k > 0 straight
+            // into dH for the layer below (each step's rows of dH are read
+            // before they are overwritten). Step by step with packed W_ih
+            // when its width allows, else after the loop by OpenBLAS.
+            let oneHot = k == 0 && layout.encoder == nil
+            let dx = k > 0 ? dHp : dX.pointer
+            let packedIn = usePacked && !oneHot && In % 16 == 0 ? UnsafePointer(packedIH[k].pointer) : nil
+            if let packedIn {
+                charrnn_pack_panels(Int32(GH), Int32(In), params + lay.weightIH, In, 0, UnsafeMutablePointer(mutating: packedIn))
+            }
             /// dh (nb×H) = (beta 1: +=) d (nb×GH) · W_hh
             func recurrent(_ nb: Int, _ d: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, beta: Float) {
                 if let packed {
@@ -302,12 +326,14 @@ public final class Network {
                         charrnn_rnn_backward(g + og, dHp + o, dhn + b0 * H, dp + og, nb, H)
                         if t > 0 { recurrent(nb, dp + og, dhn + b0 * H, beta: 0) }
                     }
+                    if let packedIn {
+                        charrnn_gemm_packed(Int32(nb), Int32(In), Int32(GH), dp + og, GH, packedIn, dx + (t * B + b0) * In, In, 0)
+                    }
                 }
             }
             // Weight gradients, one GEMM each over all timesteps, split by
             // output rows (gate units); biases by columns (LSTM/RNN: both
             // biases get the same sums, summed once).
-            let oneHot = k == 0 && layout.encoder == nil
             let x: UnsafePointer<Float>? = oneHot ? nil : (k == 0 ? UnsafePointer(embedded.pointer) : UnsafePointer(output(k - 1)))
             let wt = weightT.pointer
             let ids = UnsafePointer(tokensBuffer)
@@ -339,11 +365,11 @@ public final class Network {
                 }
             }
             if !oneHot {
-                // d wrt the layer input: straight into dH for the layer below.
-                let dx = k > 0 ? dHp : dX.pointer
-                pool.split(N) { rows in
-                    gemm(transA: false, transB: false, m: rows.count, n: In, k: GH, a: dp + rows.lowerBound * GH, lda: GH,
-                         b: params + lay.weightIH, ldb: In, beta: 0, c: dx + rows.lowerBound * In, ldc: In)
+                if packedIn == nil {
+                    pool.split(N) { rows in
+                        gemm(transA: false, transB: false, m: rows.count, n: In, k: GH, a: dp + rows.lowerBound * GH, lda: GH,
+                             b: params + lay.weightIH, ldb: In, beta: 0, c: dx + rows.lowerBound * In, ldc: In)
+                    }
                 }
                 if k == 0, let enc = layout.encoder {
                     charrnn_scatter_add(grads + enc, dx, ids, N, config.embeddingSize)
