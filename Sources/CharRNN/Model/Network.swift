@@ -48,6 +48,10 @@ public final class Network {
     let packedHH: [FloatBuffer]
     let packedIH: [FloatBuffer]
     let usePacked: Bool
+    /// Per layer: input products step by step (one-hot input, or packed
+    /// W_ih small enough to stay in cache across a step's row tiles;
+    /// larger ones stream better through OpenBLAS over all steps at once).
+    let stepInputs: [Bool]
     let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
     let pool: WorkerPool
     var usedDropout = false
@@ -67,7 +71,9 @@ public final class Network {
     public var stateH: [[Float]]
     public var stateC: [[Float]]
 
-    public init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int = 1) {
+    /// `stepInputLimit`: the most floats of W_ih whose products run step
+    /// by step (see `stepInputs`).
+    public init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int = 1, stepInputLimit: Int = 1 << 18) {
         self.config = config
         self.layout = ParamLayout(config)
         self.batch = batch
@@ -91,8 +97,10 @@ public final class Network {
         biasSum = FloatBuffer(GH)
         usePacked = H % 16 == 0 && ProcessEnvironment.get("CHARRNN_OPENBLAS_STEPS") != "1"
         packedHH = buffers(usePacked ? H * GH : 0)
-        let packInputs = usePacked
-        packedIH = (0..<L).map { FloatBuffer(packInputs ? config.inputSize(layer: $0) * GH : 0) }
+        let packed = usePacked, oneHotInput = config.embeddingSize == 0
+        let steps = (0..<L).map { k in packed && ((k == 0 && oneHotInput) || config.inputSize(layer: k) * GH <= stepInputLimit) }
+        stepInputs = steps
+        packedIH = (0..<L).map { k in FloatBuffer(steps[k] && !(k == 0 && oneHotInput) ? config.inputSize(layer: k) * GH : 0) }
         tokensBuffer = .allocate(capacity: max(N, 1))
         tokensBuffer.initialize(repeating: 0, count: max(N, 1))
         self.pool = WorkerPool(threads: threads)
@@ -179,10 +187,10 @@ public final class Network {
             // With packed weights the input projection is made step by step
             // (its rows are then in cache for the cell's kernel); else for
             // all timesteps at once, by OpenBLAS.
-            let packedIn = usePacked && !oneHot ? UnsafePointer(packedIH[k].pointer) : nil
+            let packedIn = stepInputs[k] && !oneHot ? UnsafePointer(packedIH[k].pointer) : nil
             if let packedIn {
                 charrnn_pack_panels(Int32(In), Int32(GH), params + lay.weightIH, In, 1, UnsafeMutablePointer(mutating: packedIn))
-            } else if !usePacked {
+            } else if !stepInputs[k] {
                 pool.split(N) { rows in project(rows.lowerBound, rows.count, g + rows.lowerBound * GH, packed: nil) }
             }
             // Recurrence: each thread runs every timestep for its batch rows.
@@ -203,7 +211,7 @@ public final class Network {
                 for t in 0..<T {
                     let gt = g + (t * B + b0) * GH
                     let hPrev = h + (t * B + b0) * H, hNext = h + ((t + 1) * B + b0) * H
-                    if usePacked { project(t * B + b0, nb, gt, packed: packedIn) }
+                    if stepInputs[k] { project(t * B + b0, nb, gt, packed: packedIn) }
                     switch cell {
                     case .lstm:
                         recurrent(nb, hPrev, gt)
@@ -296,7 +304,7 @@ public final class Network {
             // when its width allows, else after the loop by OpenBLAS.
             let oneHot = k == 0 && layout.encoder == nil
             let dx = k > 0 ? dHp : dX.pointer
-            let packedIn = usePacked && !oneHot && In % 16 == 0 ? UnsafePointer(packedIH[k].pointer) : nil
+            let packedIn = stepInputs[k] && !oneHot && In % 16 == 0 ? UnsafePointer(packedIH[k].pointer) : nil
             if let packedIn {
                 charrnn_pack_panels(Int32(GH), Int32(In), params + lay.weightIH, In, 0, UnsafeMutablePointer(mutating: packedIn))
             }
