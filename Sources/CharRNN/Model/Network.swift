@@ -158,9 +158,9 @@ public final class Network {
             if config.cell == .lstm {
                 stateC[k].withUnsafeBufferPointer { c.update(from: $0.baseAddress!, count: B * H) }
             }
-            // Input projections for all timesteps; the cell's kernel adds
-            // the bias (LSTM/RNN: both biases at once; GRU: b_ih, and b_hh
-            // goes with the recurrent part).
+            // The bias the cell's kernel adds to the input projections
+            // (LSTM/RNN: both biases at once; GRU: b_ih, and b_hh goes with
+            // the recurrent part).
             let bias = biasSum.pointer
             for j in 0..<GH {
                 bias[j] = config.cell == .gru ? params[lay.biasIH + j] : params[lay.biasIH + j] + params[lay.biasHH + j]
