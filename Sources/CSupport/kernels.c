@@ -352,10 +352,12 @@ void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed,
 }
 
 // C (m×n) (+)= A (m×k) · B, B packed by charrnn_pack_panels; n a multiple of 16.
-void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
-                         int accumulate) {
-    // The accumulators start from C, or from 0 (C = A · B).
-#define LOADC(p) (accumulate ? v16_load(p) : v16_splat(0))
+// Row i's accumulators start from init + (ids ? ids[i] : i) · ld_init, or
+// from 0 without init.
+static void gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                        const float *init, const int32_t *ids, long ld_init) {
+#define START(r) (init ? init + (ids ? (long)ids[i + (r)] : (long)(i + (r))) * ld_init + j0 : NULL)
+#define LOADC(s, off) ((s) ? v16_load((s) + (off)) : v16_splat(0))
     for (int j0 = 0; j0 < n; j0 += 64) {
         int w = n - j0 < 64 ? n - j0 : 64;
         const float *panel = packed + (long)j0 * k;
@@ -364,11 +366,12 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             // 5 rows (20 accumulators): batches of 50 and 25 rows leave none over.
             for (; i + 5 <= m; i += 5) {
                 float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc, *c4 = c3 + ldc;
-                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
-                charrnn_v16 a10 = LOADC(c1), a11 = LOADC(c1 + 16), a12 = LOADC(c1 + 32), a13 = LOADC(c1 + 48);
-                charrnn_v16 a20 = LOADC(c2), a21 = LOADC(c2 + 16), a22 = LOADC(c2 + 32), a23 = LOADC(c2 + 48);
-                charrnn_v16 a30 = LOADC(c3), a31 = LOADC(c3 + 16), a32 = LOADC(c3 + 32), a33 = LOADC(c3 + 48);
-                charrnn_v16 a40 = LOADC(c4), a41 = LOADC(c4 + 16), a42 = LOADC(c4 + 32), a43 = LOADC(c4 + 48);
+                const float *s0 = START(0), *s1 = START(1), *s2 = START(2), *s3 = START(3), *s4 = START(4);
+                charrnn_v16 a00 = LOADC(s0, 0), a01 = LOADC(s0, 16), a02 = LOADC(s0, 32), a03 = LOADC(s0, 48);
+                charrnn_v16 a10 = LOADC(s1, 0), a11 = LOADC(s1, 16), a12 = LOADC(s1, 32), a13 = LOADC(s1, 48);
+                charrnn_v16 a20 = LOADC(s2, 0), a21 = LOADC(s2, 16), a22 = LOADC(s2, 32), a23 = LOADC(s2, 48);
+                charrnn_v16 a30 = LOADC(s3, 0), a31 = LOADC(s3, 16), a32 = LOADC(s3, 32), a33 = LOADC(s3, 48);
+                charrnn_v16 a40 = LOADC(s4, 0), a41 = LOADC(s4, 16), a42 = LOADC(s4, 32), a43 = LOADC(s4, 48);
                 const float *r0 = A + (long)i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda, *r4 = r3 + lda;
                 const float *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
@@ -388,10 +391,11 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             }
             for (; i + 4 <= m; i += 4) {
                 float *c0 = C + (long)i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
-                charrnn_v16 a10 = LOADC(c1), a11 = LOADC(c1 + 16), a12 = LOADC(c1 + 32), a13 = LOADC(c1 + 48);
-                charrnn_v16 a20 = LOADC(c2), a21 = LOADC(c2 + 16), a22 = LOADC(c2 + 32), a23 = LOADC(c2 + 48);
-                charrnn_v16 a30 = LOADC(c3), a31 = LOADC(c3 + 16), a32 = LOADC(c3 + 32), a33 = LOADC(c3 + 48);
+                const float *s0 = START(0), *s1 = START(1), *s2 = START(2), *s3 = START(3);
+                charrnn_v16 a00 = LOADC(s0, 0), a01 = LOADC(s0, 16), a02 = LOADC(s0, 32), a03 = LOADC(s0, 48);
+                charrnn_v16 a10 = LOADC(s1, 0), a11 = LOADC(s1, 16), a12 = LOADC(s1, 32), a13 = LOADC(s1, 48);
+                charrnn_v16 a20 = LOADC(s2, 0), a21 = LOADC(s2, 16), a22 = LOADC(s2, 32), a23 = LOADC(s2, 48);
+                charrnn_v16 a30 = LOADC(s3, 0), a31 = LOADC(s3, 16), a32 = LOADC(s3, 32), a33 = LOADC(s3, 48);
                 const float *r0 = A + (long)i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
                 const float *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
@@ -409,7 +413,8 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             }
             for (; i < m; i++) {
                 float *c0 = C + (long)i * ldc + j0;
-                charrnn_v16 a00 = LOADC(c0), a01 = LOADC(c0 + 16), a02 = LOADC(c0 + 32), a03 = LOADC(c0 + 48);
+                const float *s0 = START(0);
+                charrnn_v16 a00 = LOADC(s0, 0), a01 = LOADC(s0, 16), a02 = LOADC(s0, 32), a03 = LOADC(s0, 48);
                 const float *r0 = A + (long)i * lda, *b = panel;
                 for (int p = 0; p < k; p++, b += 64) {
                     float x0 = r0[p];
@@ -422,7 +427,8 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
             for (int q = 0; q < w; q += 16) {
                 for (int i = 0; i < m; i++) {
                     float *c0 = C + (long)i * ldc + j0 + q;
-                    charrnn_v16 acc = LOADC(c0);
+                    const float *s0 = START(0);
+                    charrnn_v16 acc = LOADC(s0, q);
                     const float *r0 = A + (long)i * lda, *b = panel + q;
                     for (int p = 0; p < k; p++, b += w) acc += r0[p] * v16_load(b);
                     v16_store(c0, acc);
@@ -432,3 +438,14 @@ void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const fl
     }
 }
 #undef LOADC
+#undef START
+
+void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                         int accumulate) {
+    gemm_packed(m, n, k, A, lda, packed, C, ldc, accumulate ? C : NULL, NULL, ldc);
+}
+
+void charrnn_gemm_packed_gather(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                                const float *table, const int32_t *ids) {
+    gemm_packed(m, n, k, A, lda, packed, C, ldc, table, ids, n);
+}

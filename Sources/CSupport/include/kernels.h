@@ -84,5 +84,9 @@ void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed,
 /// B packed by charrnn_pack_panels; n must be a multiple of 16.
 void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
                          int accumulate);
+/// C (m×n, ldc) = table[ids[i]] (rows of n) + A · B, B packed as above: a
+/// product that starts from gathered rows (one-hot input projections).
+void charrnn_gemm_packed_gather(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                                const float *table, const int32_t *ids);
 
 #endif

@@ -198,9 +198,13 @@ public final class Network {
             let cell = config.cell
             let packed = usePacked ? UnsafePointer(packedHH[k].pointer) : nil
             if let packed { charrnn_pack_panels(Int32(H), Int32(GH), whh, H, 1, UnsafeMutablePointer(mutating: packed)) }
-            /// gt (nb×GH) += hPrev (nb×H) · W_hh^T
-            func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>) {
-                if let packed {
+            /// gt (nb×GH) += hPrev (nb×H) · W_hh^T; with `ids`, gt = the
+            /// one-hot rows of W_ih^T + hPrev · W_hh^T (packed weights only).
+            func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>,
+                           ids: UnsafePointer<Int32>? = nil) {
+                if let packed, let ids {
+                    charrnn_gemm_packed_gather(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, wt, ids)
+                } else if let packed {
                     charrnn_gemm_packed(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, 1)
                 } else {
                     gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
@@ -211,10 +215,14 @@ public final class Network {
                 for t in 0..<T {
                     let gt = g + (t * B + b0) * GH
                     let hPrev = h + (t * B + b0) * H, hNext = h + ((t + 1) * B + b0) * H
-                    if stepInputs[k] { project(t * B + b0, nb, gt, packed: packedIn) }
+                    // One-hot LSTM/RNN input with packed weights: the
+                    // recurrent product starts from the gathered rows.
+                    let r0 = t * B + b0
+                    let gather = oneHot && stepInputs[k] && cell != .gru ? inputs + r0 : nil
+                    if stepInputs[k] && gather == nil { project(r0, nb, gt, packed: packedIn) }
                     switch cell {
                     case .lstm:
-                        recurrent(nb, hPrev, gt)
+                        recurrent(nb, hPrev, gt, ids: gather)
                         charrnn_lstm_forward(gt, bias, c + (t * B + b0) * H, c + ((t + 1) * B + b0) * H,
                                              tc + (t * B + b0) * H, hNext, nb, H)
                     case .gru:
@@ -223,7 +231,7 @@ public final class Network {
                         recurrent(nb, hPrev, hgt)
                         charrnn_gru_forward(gt, bias, hgt, hPrev, hNext, nb, H)
                     case .rnn:
-                        recurrent(nb, hPrev, gt)
+                        recurrent(nb, hPrev, gt, ids: gather)
                         charrnn_rnn_forward(gt, bias, hNext, nb, H)
                     }
                 }
