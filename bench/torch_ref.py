@@ -149,8 +149,11 @@ def split(nb, train_frac, val_frac):
 
 def timed(args):
     """Train with rnn-train's default schedule for --seconds (the clock is
-    checked before every iteration, as rnn-train --max-seconds does), then
-    the mean loss over the validation minibatches from a zero state."""
+    checked before every iteration, as rnn-train --max-seconds does),
+    validating every --eval-every iterations inside that time, as
+    rnn-train --eval-val-every does, and once more at the end (outside it).
+    Validation: the mean loss over the validation minibatches from a zero
+    state. Reports the last and the best validation loss."""
     tokens, V = load_text(args.file)
     B, T = args.batch_size, args.seq_length
     x, y, nb = layout(tokens, B, T)
@@ -164,6 +167,20 @@ def timed(args):
     state = None
     it = 0
     last_loss = None
+
+    def validate():
+        model.eval()
+        total = 0.0
+        with torch.no_grad():
+            vstate = None
+            for j in range(ntrain, ntrain + nval):
+                xb, yb = x[:, j * T:(j + 1) * T], y[:, j * T:(j + 1) * T]
+                logits, vstate = model(xb, vstate)
+                total += F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1)).item()
+        model.train()
+        return total / nval
+
+    best, best_epochs = None, None
     start = time.perf_counter()
     while it < max_iters:
         if time.perf_counter() - start >= args.seconds:
@@ -186,22 +203,21 @@ def timed(args):
             for g in opt.param_groups:
                 g["lr"] = lr
         last_loss = loss.item()
+        if args.eval_every > 0 and it % args.eval_every == 0:
+            v = validate()
+            if best is None or v < best:
+                best, best_epochs = v, it / ntrain
     elapsed = time.perf_counter() - start
-    # Validation: not counted in the time above.
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        state = None
-        for j in range(ntrain, ntrain + nval):
-            xb, yb = x[:, j * T:(j + 1) * T], y[:, j * T:(j + 1) * T]
-            logits, state = model(xb, state)
-            total += F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1)).item()
-    val_loss = total / nval
+    # The last validation: not counted in the time above.
+    val_loss = validate()
+    if best is None or val_loss < best:
+        best, best_epochs = val_loss, it / ntrain
     print(json.dumps({
         "mode": "timed", "model": args.model, "rnn_size": args.rnn_size,
         "num_layers": args.num_layers, "batch_size": B, "seq_length": T,
         "threads": torch.get_num_threads(), "ntrain": ntrain, "nval": nval,
-        "val_loss": round(val_loss, 6), "iterations": it,
+        "val_loss": round(val_loss, 6), "best_val_loss": round(best, 6),
+        "best_epochs": round(best_epochs, 4), "iterations": it,
         "epochs": round(it / ntrain, 4), "seconds": round(elapsed, 3),
         "chars_per_sec": round(it * B * T / elapsed, 1) if elapsed > 0 else None,
         "last_train_loss": None if last_loss is None else round(last_loss, 4),
@@ -279,6 +295,7 @@ def main():
     # timed mode: char-rnn's (and rnn-train's) defaults
     ap.add_argument("--size", type=int, default=2048, help="M = N = K (gemm)")
     ap.add_argument("--seconds", type=float, default=300, help="seconds of training (timed)")
+    ap.add_argument("--eval-every", type=int, default=1000, help="validate every N iterations (timed; 0: at the end only)")
     ap.add_argument("--max-epochs", type=float, default=50)
     ap.add_argument("--train-frac", type=float, default=0.95)
     ap.add_argument("--val-frac", type=float, default=0.05)
