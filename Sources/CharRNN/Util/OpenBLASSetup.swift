@@ -61,6 +61,11 @@ public enum OpenBLASSetup {
             avx512bf16: charrnn_cpu_supports_avx512bf16() != 0) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv(marker, "1", 1)
+        // Every tool calls OpenBLAS from one thread (they split work
+        // themselves): without this, OpenBLAS starts a thread per core at
+        // load, which then spins in sched_yield for a while (about 0.1 s
+        // of a core, a quarter of a short rnn-sample run's CPU time).
+        setenv("OPENBLAS_NUM_THREADS", "1", 0)
         let args = CommandLine.arguments
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
         cargs.append(nil)
