@@ -354,13 +354,14 @@ void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed,
 // C (m×n) (+)= A (m×k) · B, B packed by charrnn_pack_panels; n a multiple of 16.
 // Row i's accumulators start from init + (ids ? ids[i] : i) · ld_init, or
 // from 0 without init.
-static void gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
-                        const float *init, const int32_t *ids, long ld_init) {
+// Rows k0..<k0+k of the packed panels (each kfull rows long).
+static void gemm_packed_block(int m, int n, int k, int kfull, int k0, const float *A, long lda, const float *packed,
+                              float *C, long ldc, const float *init, const int32_t *ids, long ld_init) {
 #define START(r) (init ? init + (ids ? (long)ids[i + (r)] : (long)(i + (r))) * ld_init + j0 : NULL)
 #define LOADC(s, off) ((s) ? v16_load((s) + (off)) : v16_splat(0))
     for (int j0 = 0; j0 < n; j0 += 64) {
         int w = n - j0 < 64 ? n - j0 : 64;
-        const float *panel = packed + (long)j0 * k;
+        const float *panel = packed + (long)j0 * kfull + (long)k0 * w;
         if (w == 64) {
             int i = 0;
             // 5 rows (20 accumulators): batches of 50 and 25 rows leave none over.
@@ -439,6 +440,19 @@ static void gemm_packed(int m, int n, int k, const float *A, long lda, const flo
 }
 #undef LOADC
 #undef START
+
+// In blocks of KBLOCK rows of k, so that a panel's block (64 × 128 floats,
+// 32 KB) stays in L1 while every row tile of A uses it; a whole panel of a
+// long k (W_hh at H = 512, or backward's 4H) would be read from L2 by each.
+#define KBLOCK 128
+static void gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
+                        const float *init, const int32_t *ids, long ld_init) {
+    for (int k0 = 0; k0 < k; k0 += KBLOCK) {
+        int kk = k - k0 < KBLOCK ? k - k0 : KBLOCK;
+        gemm_packed_block(m, n, kk, k, k0, A + k0, lda, packed, C, ldc, init, ids, ld_init);
+        init = C; ids = NULL; ld_init = ldc;  // the next blocks add to C
+    }
+}
 
 void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
                          int accumulate) {
