@@ -274,10 +274,6 @@ void charrnn_scatter_add(float *table, const float *src, const int32_t *ids, lon
     for (long r = 0; r < rows; r++) add_row(table + (long)ids[r] * width, src + r * width, width);
 }
 
-void charrnn_add_column_sums(const float *m, long rows, long cols, float *out) {
-    for (long r = 0; r < rows; r++) add_row(out, m + r * cols, cols);
-}
-
 void charrnn_mul(float *restrict y, const float *restrict m, long n) {
     VECTOR_LOOP
     for (long i = 0; i < n; i++) y[i] *= m[i];

@@ -57,9 +57,8 @@ void charrnn_bias_gather(float *out, const float *bias, const float *table, cons
 double charrnn_softmax_xent(float *z, const float *bias, const int32_t *targets, long rows, long V, float scale);
 /// table[ids[r]] += src[r] for r < rows (in order); rows of `width`.
 void charrnn_scatter_add(float *table, const float *src, const int32_t *ids, long rows, long width);
-/// out[j] += sum over r of m[r*cols + j].
-void charrnn_add_column_sums(const float *m, long rows, long cols, float *out);
-/// As above for a column block: m rows are `ld` apart.
+/// out[j] += sum over r of m[r*ld + j] for j < cols (a column block of a
+/// matrix whose rows are `ld` apart).
 void charrnn_add_column_sums_ld(const float *m, long rows, long cols, long ld, float *out);
 /// table[ids[r]*ldt ..+width] += src[r*lds ..+width] (a column block).
 void charrnn_scatter_add_ld(float *table, long ldt, const float *src, long lds, const int32_t *ids,
