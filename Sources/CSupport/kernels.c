@@ -448,11 +448,13 @@ static void gemm_packed_block(int m, int n, int k, int kfull, int k0, const floa
 #define KBLOCK 128
 static void gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
                         const float *init, const int32_t *ids, long ld_init) {
-    for (int k0 = 0; k0 < k; k0 += KBLOCK) {
+    int k0 = 0;
+    do {  // at least once, so that k = 0 still writes C = init
         int kk = k - k0 < KBLOCK ? k - k0 : KBLOCK;
         gemm_packed_block(m, n, kk, k, k0, A + k0, lda, packed, C, ldc, init, ids, ld_init);
         init = C; ids = NULL; ld_init = ldc;  // the next blocks add to C
-    }
+        k0 += KBLOCK;
+    } while (k0 < k);
 }
 
 void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,

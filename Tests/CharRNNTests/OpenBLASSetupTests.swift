@@ -2,6 +2,7 @@
 // and what the CPU supports.
 import CharRNN
 import XCTest
+import COpenBLAS
 
 final class OpenBLASSetupTests: XCTestCase {
     func recommend(_ detected: String, avx2: Bool = false, avx512: Bool = false, bf16: Bool = false) -> String? {
@@ -42,7 +43,8 @@ final class OpenBLASSetupTests: XCTestCase {
     func testDescribeNamesTheKernels() {
         let line = OpenBLASSetup.describe()
         XCTAssertTrue(line.hasPrefix("OpenBLAS kernels: \(OpenBLASSetup.coreName) ("), line)
-        XCTAssertTrue(line.hasSuffix(" threads"), line)
+        let threads = Int(openblas_get_num_threads())
+        XCTAssertTrue(line.hasSuffix(" \(threads) thread\(threads == 1 ? "" : "s")"), line)
         XCTAssertFalse(OpenBLASSetup.coreName.isEmpty)
         XCTAssertNotEqual(OpenBLASSetup.coreName, "unknown")
     }

@@ -65,7 +65,8 @@ public enum OpenBLASSetup {
         // themselves): without this, OpenBLAS starts a thread per core at
         // load, which then spins in sched_yield for a while (about 0.1 s
         // of a core, a quarter of a short rnn-sample run's CPU time).
-        setenv("OPENBLAS_NUM_THREADS", "1", 0)
+        let setThreads = getenv("OPENBLAS_NUM_THREADS") == nil
+        if setThreads { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
         let args = CommandLine.arguments
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
         cargs.append(nil)
@@ -78,6 +79,7 @@ public enum OpenBLASSetup {
         execv(!real.isEmpty && access(real, X_OK) == 0 ? real : "/proc/self/exe", cargs)
         // exec failed (no /proc?): carry on with the slower kernels.
         unsetenv("OPENBLAS_CORETYPE")
+        if setThreads { unsetenv("OPENBLAS_NUM_THREADS") }
         for p in cargs { free(p) }
     }
 
@@ -92,7 +94,8 @@ public enum OpenBLASSetup {
         } else {
             source = "detected by OpenBLAS"
         }
-        return "OpenBLAS kernels: \(coreName) (\(source)), \(openblas_get_num_threads()) threads"
+        let threads = openblas_get_num_threads()
+        return "OpenBLAS kernels: \(coreName) (\(source)), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
     public static func setThreads(_ n: Int) {

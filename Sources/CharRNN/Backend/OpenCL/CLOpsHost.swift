@@ -21,7 +21,7 @@ public struct OpenCLOpRunner {
         return b
     }
 
-    /// C (M×N) = alpha·op(A)·op(B) + beta·C, row-major, as MathKernels' gemm.
+    /// C (M×N) = alpha·op(A)·op(B) + beta·C, row-major, as BLAS.swift's gemm.
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
                      b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) throws -> [Float] {
         let (da, db, dc) = (try up(a), try up(b), try up(c))

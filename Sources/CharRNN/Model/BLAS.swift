@@ -5,8 +5,6 @@ import Glibc
 #endif
 import COpenBLAS
 
-// MARK: BLAS
-
 /// C (M×N) = alpha · op(A) · op(B) + beta · C, all row-major.
 @inline(__always)
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
