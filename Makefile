@@ -4,9 +4,10 @@
 PREFIX     ?= /usr/local
 TARGET_CPU ?= native
 SWIFT      ?= swift
-# Release builds name a target CPU: the SIMD kernels need it (see DESIGN.md).
-# For a portable binary: make build TARGET_CPU=x86-64-v3
-SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
+# Release builds name a target CPU for the Swift code. The C kernels are built
+# for every instruction set (AVX-512, AVX2 + FMA, portable) and chosen at run
+# time, whatever TARGET_CPU says. For a portable binary: make build TARGET_CPU=x86-64
+SWIFTFLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU)
 BIN        := .build/release
 TOOLS      := rnn-vocab rnn-encode rnn-train rnn-sample rnn-ckpt
 DEMO_SECONDS ?= 120
@@ -16,9 +17,11 @@ MAN5       := $(wildcard man/*.5)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Open MPI, for multi-process training (optional: nothing else needs it).
 MPI_PKGS   := openmpi-bin libopenmpi-dev
-APT_PKGS   := libopenblas-dev zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
+# libxsmm (JIT small matrix products) is packaged for x86-64 only.
+XSMM_PKG   := $(shell [ "$$(uname -m)" = x86_64 ] && echo libxsmm-dev)
+APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
 
-.PHONY: all deps deps-mpi bench-mpi build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
+.PHONY: all deps deps-mpi deps-libs bench-libs bench-mpi build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -36,6 +39,15 @@ deps-mpi:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps-mpi: all installed"; fi
+
+# BLIS and oneDNN, only for `make bench-libs` (the tools do not use them).
+LIBS_PKGS  := libblis-dev libdnnl-dev g++
+deps-libs:
+	@missing=""; for p in $(LIBS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps-libs: all installed"; fi
 
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
@@ -73,10 +85,8 @@ fuzz: fuzz-build
 	bash Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS)
 
 # The unit tests under AddressSanitizer (debug build, Swift and C), in their own
-# scratch folder. Swift stays at the baseline CPU; the C kernels get -march as in
-# unit-test, so that they are the kernels the tools run (the tests also pass with
-# TARGET_CPU=x86-64, where the kernels round differently without FMA).
-ASANFLAGS := --scratch-path .build-asan --sanitize=address -Xcc -march=$(TARGET_CPU)
+# scratch folder; the kernel tests run every instruction set's kernels this CPU has.
+ASANFLAGS := --scratch-path .build-asan --sanitize=address
 test-asan:
 	$(SWIFT) build --build-tests $(ASANFLAGS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan.supp:print_suppressions=0 \
@@ -127,6 +137,11 @@ bench: build data/tinyshakespeare/input.txt data
 
 bench-quick: build data/tinyshakespeare/input.txt
 	TARGET_CPU=$(TARGET_CPU) bash bench/run.sh $(BIN) --quick
+
+# The kernel libraries (libxsmm, BLIS, oneDNN) against ours, per step and per
+# training step (bench/libs.sh; a few minutes).
+bench-libs: build deps-libs data/tinyshakespeare/input.txt
+	bash bench/libs.sh $(BIN)
 
 # 1 and 2 processes (mpirun, 1 thread each) on tiny-shakespeare: scaling efficiency.
 bench-mpi: build data/tinyshakespeare/input.txt

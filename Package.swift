@@ -2,6 +2,13 @@
 // charrnn: character-level RNN language models (char-rnn / torch-rnn) in Swift.
 import PackageDescription
 
+// libxsmm exists for x86-64 only; elsewhere the kernels go without it.
+#if arch(x86_64)
+let xsmm: [Target.Dependency] = ["CXSMM"]
+#else
+let xsmm: [Target.Dependency] = []
+#endif
+
 let package = Package(
     name: "charrnn",
     products: [
@@ -24,11 +31,19 @@ let package = Package(
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
         // CLBlast, the tuned OpenCL BLAS, for the GEMMs of the OpenCL backend (Debian: libclblast-dev).
+        // libxsmm: JIT small matrix products for the host's instruction set (Debian:
+        // libxsmm-dev, x86-64 only), one of the per-step product kernels.
+        .systemLibrary(name: "CXSMM", path: "Sources/CXSMM", pkgConfig: "libxsmm",
+                       providers: [.apt(["libxsmm-dev"])]),
         .systemLibrary(name: "CCLBlast", path: "Sources/CCLBlast", pkgConfig: "clblast",
                        providers: [.apt(["libclblast-dev"])]),
-        // Small C helpers: CPU features, signal flags, and the vectorised element-wise kernels.
-        .target(name: "CSupport", path: "Sources/CSupport",
-                // sqrtf without errno lets the optimiser loops vectorise.
+        // Small C helpers: CPU features, signal flags, and the vectorised kernels
+        // (built for every instruction set, chosen at run time; libxsmm's JIT
+        // products beside them on x86-64).
+        .target(name: "CSupport", dependencies: xsmm, path: "Sources/CSupport",
+                exclude: ["kernels_impl.h", "kernels_table.h"],
+                // sqrtf without errno lets the optimiser loops vectorise; AVX-512
+                // code in 512-bit registers (the AVX-512 kernels only).
                 cSettings: [.unsafeFlags(["-fno-math-errno", "-mprefer-vector-width=512"])]),
         .target(
             name: "CharRNN",

@@ -71,6 +71,7 @@ json_field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
 
 # --- results: rows in order, best value kept per side ----------------------
 ROWS=(); declare -A OURS=() TORCH=() BETTER=() LAST=()   # LAST: a row's own last column
+declare -A PLAN=(); MACHINE=""                             # the kernel plans rnn-train chose
 row() { ROWS+=("$1"); BETTER[$1]=$2; }      # label, "high" or "low" is better
 keep() {                                      # side label value: keep the best
   local -n side=$1; local cur=${side[$2]:-}
@@ -145,10 +146,17 @@ else
   log "$SGEMM_NOTE"
 fi
 
+ISA=$(grep -o -w -E 'avx512f|avx2|fma' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
 header() {
   echo "## $(date '+%Y-%m-%d %H:%M %Z') — $MODE run"
   echo
-  echo "- CPU: ${CPU:-unknown}, $NCORES cores"
+  echo "- CPU: ${CPU:-unknown}, $NCORES cores, $(uname -m) ${ISA:+with $ISA}"
+  [ -z "$MACHINE" ] || echo "- charrnn's CPU kernels: $MACHINE"
+  local key
+  if [ ${#PLAN[@]} -gt 0 ]; then
+    echo "- kernel plans (rnn-train --verbose; chosen by timing on this machine, cached in ~/.cache/charrnn):"
+    printf '%s\n' "${!PLAN[@]}" | sort | while read -r key; do echo "  - $key: ${PLAN[$key]}"; done
+  fi
   echo "- OpenBLAS kernels: ${BLAS:-unknown}"
   echo "- build: commit $COMMIT, rnn-train built $BUILT, target CPU ${TARGET_CPU:-unknown (not run through make)}"
   if [ $HAVE_TORCH = 1 ]; then echo "- PyTorch: $TORCH_VER ($PYTHON)"
@@ -210,13 +218,29 @@ ours_train() {   # model size threads iters warm [device]
   # A one-minibatch validation split, validated only at the end: it costs
   # next to nothing and is outside the timed iterations anyway (so is the
   # kernel compilation of an OpenCL device, in the first iteration).
-  if ! rss_run "$TMP/rss" "$BIN/rnn-train" "$TMP/tiny.tokens" -o "$TMP/cv" -q --seed 123 \
+  if ! rss_run "$TMP/rss" "$BIN/rnn-train" "$TMP/tiny.tokens" -o "$TMP/cv" -q --verbose --seed 123 \
       --model "$m" --rnn-size "$h" --num-layers 2 --batch-size $B --seq-length $T --device "$dev" \
       --threads "$th" --max-iterations "$n" --eval-val-every $((n + 1000)) \
-      --train-frac 0.999 --val-frac 0.001 --metrics "$TMP/m.jsonl"; then
-    log "ours: rnn-train failed"; CPS=; RSS=; return
+      --train-frac 0.999 --val-frac 0.001 --metrics "$TMP/m.jsonl" 2> "$TMP/train.err"; then
+    log "ours: rnn-train failed: $(grep -m1 error "$TMP/train.err")"; CPS=; RSS=; return
   fi
   CPS=$(metrics_cps "$w" "$TMP/m.jsonl"); RSS=$(rss_mb "$TMP/rss")
+  # The kernel plan (rnn-train --verbose): each product's chosen kernel.
+  if [ "$dev" = cpu ]; then
+    local key="$(echo "$m" | tr a-z A-Z) 2×$h, $th thread$([ "$th" = 1 ] || echo s)"
+    [ -n "${PLAN[$key]:-}" ] || PLAN[$key]=$(plan_summary "$TMP/train.err")
+    [ -n "$MACHINE" ] || MACHINE=$(sed -n 's/^rnn-train: kernels for [^:]*: //p' "$TMP/train.err" | head -1)
+  fi
+}
+
+# "fwd recurrent K1, bwd recurrent K2, fwd input K3, bwd input K4" from the
+# plan lines of rnn-train --verbose (the last layer's, which has them all).
+plan_summary() {
+  awk '/^rnn-train: layer [0-9]+ (forward|backward) (recurrent|input) / {
+         d = ($4 == "forward") ? "fwd" : "bwd"; split($0, parts, ": "); split(parts[3], k, " ")
+         last[d " " $5] = k[1] }
+       END { n = split("fwd recurrent,bwd recurrent,fwd input,bwd input", order, ",")
+             for (i = 1; i <= n; i++) if (order[i] in last) { printf "%s%s %s", sep, order[i], last[order[i]]; sep = ", " } }' "$1"
 }
 
 torch_train() {  # model size threads iters warm

@@ -116,7 +116,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        common.apply(tool: "rnn-ckpt", blasThreads: 1)
+        try common.apply(tool: "rnn-ckpt", blasThreads: 1)
         try deviceOptions.open()   // an unavailable device fails before reading anything
         let ckpt = try Checkpoint.load(path: checkpoint)
         let source = try FileSource.open(file)
@@ -265,8 +265,13 @@ struct Prune: ParsableCommand {
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the compute devices --device accepts (the CPU and every OpenCL device).")
     @Flag(help: "Print JSON lines.") var json = false
+    @Flag(help: "List the CPU's kernel paths instead, one per line (the names CHARRNN_KERNELS accepts).") var kernels = false
 
     func run() throws {
+        if kernels {
+            try writeOut(KernelOptions.forcibleNames.map { $0 + "\n" }.joined())
+            return
+        }
         var found: [CLDeviceInfo] = []
         var problem: CharRNNError? = nil
         do { found = try OpenCLDevices.list() } catch let e as CharRNNError { problem = e }

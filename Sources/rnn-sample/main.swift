@@ -71,7 +71,7 @@ struct RnnSample: ParsableCommand {
     }
 
     func run() throws {
-        common.apply(tool: "rnn-sample", blasThreads: 1)  // the sampler splits big products itself
+        try common.apply(tool: "rnn-sample", blasThreads: 1)  // the sampler splits big products itself
         let deviceLabel = try deviceOptions.open()   // an unavailable device fails before reading anything
         let clock = ContinuousClock()
         let start = clock.now

@@ -92,7 +92,7 @@ struct RnnTrain: ParsableCommand {
     }
 
     func run() throws {
-        common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
+        try common.apply(tool: "rnn-train", blasThreads: 1)  // the network splits its work over --threads
         let device = deviceOptions.computeDevice
         let deviceLabel = try deviceOptions.open()   // an unavailable device fails here, before any work
         // Under mpirun: one process of a data-parallel run (rank 0 reports).
@@ -144,7 +144,8 @@ struct RnnTrain: ParsableCommand {
 
         try checkSizes(config: config, options: opts, tokens: data.tokens.count, device: device)
         let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: dataName, options: opts,
-                                  params: startParams, resume: resumeFrom, device: device, group: group, reporter: reporter)
+                                  params: startParams, resume: resumeFrom, device: device, group: group,
+                                  kernels: CommonOptions.kernelOptions, reporter: reporter)
         try trainer.checkProcessesAgree()
         if let s = sampleEvery, isRoot { trainer.sampleEvery = s; trainer.sampleLength = sampleLength }
         trainer.continueOnWriteError = onWriteError == "continue"
@@ -161,6 +162,9 @@ struct RnnTrain: ParsableCommand {
         reporter.info("vocab size: \(data.vocab.count) (\(data.vocab.unit == .byte ? "bytes" : "characters")), \(data.tokens.count) tokens")
         reporter.info("model: \(config.description), dropout \(config.dropout), \(ParamLayout(config).total) parameters")
         if device != .cpu { reporter.info("device: \(deviceLabel)") }
+        if common.verbose, let cpu = trainer.backend as? CPUTrainingBackend {
+            for line in cpu.plan.notes { printError("rnn-train: \(line)") }
+        }
         if let group, group.size > 1 {
             reporter.info("processes: \(group.size) (MPI), \(trainer.rows.count) of the \(opts.batchSize) streams and \(opts.threads) thread\(opts.threads == 1 ? "" : "s") each")
         }

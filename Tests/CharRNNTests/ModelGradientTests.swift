@@ -67,67 +67,94 @@ final class ModelGradientTests: XCTestCase {
         }
     }
 
+    /// Plans that together take every path: each packed kernel this CPU
+    /// runs (with its instruction set's element-wise kernels), OpenBLAS step
+    /// by step and over all steps, and a mix (recurrent packed, inputs by
+    /// OpenBLAS over all steps).
+    static func testPlans(_ config: ModelConfig) -> [KernelPlan] {
+        var plans = PackedKernels.available.map { KernelPlan.uniform(.packed($0), config: config) }
+        plans.append(KernelPlan.uniform(.blasWhole, config: config))
+        plans.append(KernelPlan.uniform(.blasStep, config: config))
+        var mixed = KernelPlan.standard(config: config)
+        for k in mixed.layers.indices {
+            mixed.layers[k].forwardInput = .blasWhole
+            mixed.layers[k].backwardInput = .blasWhole
+        }
+        plans.append(mixed)
+        return plans
+    }
+
     func testFastNetworkMatchesReference() {
+        defer { charrnn_use_isa(charrnn_isa_best()) }
         for c in Self.cases {
-            // H a multiple of 16 takes the packed per-step products
-            // (charrnn_gemm_packed): full and narrow panels, 5- and 4-row
-            // tiles and leftover rows (B = 4, 5, 6, 11); other H take OpenBLAS.
-            // The last, with no W_ih small enough for step-by-step input
-            // products, takes OpenBLAS for those over all steps at once.
-            for (H, V, B, limit) in [(4, 5, 3, 1 << 18), (37, 23, 3, 1 << 18), (16, 7, 5, 1 << 18), (48, 9, 6, 1 << 18),
-                                     (64, 5, 5, 1 << 18), (32, 6, 4, 1 << 18), (16, 5, 11, 1 << 18), (32, 7, 5, 0)] {
-                let T = 4
+            // H a multiple of 16 takes the packed per-step products: full
+            // and narrow panels, tiles of every row count and leftover rows
+            // (B = 4, 5, 6, 9, 11); other H take OpenBLAS for what does not fit.
+            for (H, V, B) in [(4, 5, 3), (37, 23, 3), (16, 7, 5), (48, 9, 6), (64, 5, 5), (32, 6, 4), (16, 5, 11), (32, 7, 9)] {
                 let config = ModelConfig(cell: c.cell, rnnSize: H, numLayers: c.layers, embeddingSize: c.embedding,
                                          dropout: c.dropout, vocabSize: V)
-                let layout = ParamLayout(config)
-                var rng = RNG(seed: 11)
-                let params = (0..<layout.total).map { _ in Float(rng.uniform() - 0.5) * 0.8 }
-                let inputs = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
-                let targets = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
-                let net = Network(config: config, batch: B, seqLength: T, stepInputLimit: limit)
-                for k in 0..<c.layers {
-                    net.stateH[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
-                    net.stateC[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
-                }
-                let h0 = net.stateH.map { $0.map(Double.init) }
-                let c0 = net.stateC.map { $0.map(Double.init) }
-                var grads = [Float](repeating: 0, count: layout.total)
-                var dropRng = RNG(seed: 5)
-                let loss = params.withUnsafeBufferPointer { p in
-                    inputs.withUnsafeBufferPointer { x in
-                        targets.withUnsafeBufferPointer { y in
-                            net.forward(params: p.baseAddress!, inputs: x.baseAddress!, targets: y.baseAddress!,
-                                        training: true, rng: &dropRng)
-                        }
-                    }
-                }
-                params.withUnsafeBufferPointer { p in
-                    grads.withUnsafeMutableBufferPointer { g in net.backward(params: p.baseAddress!, grads: g.baseAddress!) }
-                }
-                let masks = c.dropout > 0 ? (0..<c.layers).map { net.dropoutMask(layer: $0)!.map(Double.init) } : nil
-                if c.dropout > 0 {
-                    let zeros = masks!.flatMap { $0 }.filter { $0 == 0 }.count
-                    XCTAssertGreaterThan(zeros, 0, "dropout should drop something")
-                }
-                let ref = ReferenceModel<Double>(config: config).run(
-                    params: params.map(Double.init), inputs: inputs.map(Int.init), targets: targets.map(Int.init),
-                    batch: B, h0: h0, c0: c0, masks: masks)
-                XCTAssertEqual(loss, ref.loss, accuracy: 1e-5 * abs(ref.loss), "\(c) H=\(H): loss")
-                let scale = ref.gradient.map(abs).max()!
-                var worst = 0.0
-                for i in 0..<layout.total {
-                    let err = abs(Double(grads[i]) - ref.gradient[i]) / max(abs(ref.gradient[i]), scale * 1e-2)
-                    worst = max(worst, err)
-                }
-                XCTAssertLessThan(worst, 1e-5 * 10, "\(c) H=\(H): gradient relative error")
-                for k in 0..<c.layers {
-                    for i in 0..<(B * H) {
-                        XCTAssertEqual(Double(net.stateH[k][i]), ref.finalH[k][i], accuracy: 1e-5)
-                        if c.cell == .lstm { XCTAssertEqual(Double(net.stateC[k][i]), ref.finalC[k][i], accuracy: 1e-5) }
-                    }
+                for plan in Self.testPlans(config) {
+                    charrnn_use_isa(plan.isa)
+                    checkAgainstReference(c, config: config, batch: B, plan: plan)
                 }
             }
         }
+    }
+
+    /// One training forward and backward of the fast network under `plan`
+    /// against the Double reference: loss, gradients and final state.
+    func checkAgainstReference(_ c: Case, config: ModelConfig, batch B: Int, plan: KernelPlan) {
+        let T = 4, H = config.rnnSize, V = config.vocabSize
+        let layout = ParamLayout(config)
+        var rng = RNG(seed: 11)
+        let params = (0..<layout.total).map { _ in Float(rng.uniform() - 0.5) * 0.8 }
+        let inputs = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+        let targets = (0..<(T * B)).map { _ in Int32(rng.below(V)) }
+        let net = Network(config: config, batch: B, seqLength: T, plan: plan)
+        let label = "\(c) H=\(H) B=\(B) \(plan.layers[0].forwardRecurrent)/\(plan.layers.last!.forwardInput) \(String(cString: charrnn_isa_name(plan.isa)))"
+        for k in 0..<c.layers {
+            net.stateH[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
+            net.stateC[k] = (0..<(B * H)).map { _ in Float(rng.uniform() - 0.5) }
+        }
+        let h0 = net.stateH.map { $0.map(Double.init) }
+        let c0 = net.stateC.map { $0.map(Double.init) }
+        var grads = [Float](repeating: 0, count: layout.total)
+        var dropRng = RNG(seed: 5)
+        let loss = params.withUnsafeBufferPointer { p in
+            inputs.withUnsafeBufferPointer { x in
+                targets.withUnsafeBufferPointer { y in
+                    net.forward(params: p.baseAddress!, inputs: x.baseAddress!, targets: y.baseAddress!,
+                                training: true, rng: &dropRng)
+                }
+            }
+        }
+        params.withUnsafeBufferPointer { p in
+            grads.withUnsafeMutableBufferPointer { g in net.backward(params: p.baseAddress!, grads: g.baseAddress!) }
+        }
+        let masks = c.dropout > 0 ? (0..<c.layers).map { net.dropoutMask(layer: $0)!.map(Double.init) } : nil
+        if c.dropout > 0 {
+            let zeros = masks!.flatMap { $0 }.filter { $0 == 0 }.count
+            XCTAssertGreaterThan(zeros, 0, "dropout should drop something")
+        }
+        let ref = ReferenceModel<Double>(config: config).run(
+            params: params.map(Double.init), inputs: inputs.map(Int.init), targets: targets.map(Int.init),
+            batch: B, h0: h0, c0: c0, masks: masks)
+        XCTAssertEqual(loss, ref.loss, accuracy: 1e-5 * abs(ref.loss), "\(label): loss")
+        let scale = ref.gradient.map(abs).max()!
+        var worst = 0.0
+        for i in 0..<layout.total {
+            let err = abs(Double(grads[i]) - ref.gradient[i]) / max(abs(ref.gradient[i]), scale * 1e-2)
+            worst = max(worst, err)
+        }
+        XCTAssertLessThan(worst, 1e-5 * 10, "\(label): gradient relative error")
+        var worstState = 0.0
+        for k in 0..<c.layers {
+            for i in 0..<(B * H) {
+                worstState = max(worstState, abs(Double(net.stateH[k][i]) - ref.finalH[k][i]))
+                if c.cell == .lstm { worstState = max(worstState, abs(Double(net.stateC[k][i]) - ref.finalC[k][i])) }
+            }
+        }
+        XCTAssertLessThan(worstState, 1e-5, "\(label): final state")
     }
 
     func testSequenceInTwoChunksEqualsWhole() {
@@ -202,6 +229,14 @@ final class ModelGradientTests: XCTestCase {
     /// gradient (with a scale) or the biased logits (without), for widths
     /// below, at and above a 16-lane chunk.
     func testSoftmaxCrossEntropyKernel() {
+        defer { charrnn_use_isa(charrnn_isa_best()) }
+        for isa in supportedISAs {
+            charrnn_use_isa(isa)
+            checkSoftmaxCrossEntropy(isa: String(cString: charrnn_isa_name(isa)))
+        }
+    }
+
+    func checkSoftmaxCrossEntropy(isa: String) {
         var rng = RNG(seed: 4)
         for V in [1, 5, 16, 37, 65] {
             let rows = 6
@@ -223,16 +258,26 @@ final class ModelGradientTests: XCTestCase {
                         for v in 0..<V {
                             let expect = scale == 0 ? row[v]
                                 : (Foundation.exp(row[v] - mx) / sum - (v == Int(targets[r]) ? 1 : 0)) * Double(scale)
-                            XCTAssertEqual(Double(z[r * V + v]), expect, accuracy: 1e-6, "V \(V) bias \(withBias) scale \(scale)")
+                            XCTAssertEqual(Double(z[r * V + v]), expect, accuracy: 1e-6, "\(isa) V \(V) bias \(withBias) scale \(scale)")
                         }
                     }
-                    XCTAssertEqual(loss, want, accuracy: 1e-5 * abs(want) + 1e-6, "V \(V) bias \(withBias)")
+                    XCTAssertEqual(loss, want, accuracy: 1e-5 * abs(want) + 1e-6, "\(isa) V \(V) bias \(withBias)")
                 }
             }
         }
     }
 
+    /// The vector exp, tanh and sigmoid of every instruction set this CPU
+    /// runs against libm.
     func testSimdMathMatchesLibm() {
+        defer { charrnn_use_isa(charrnn_isa_best()) }
+        for isa in supportedISAs {
+            charrnn_use_isa(isa)
+            checkMathAgainstLibm(isa: String(cString: charrnn_isa_name(isa)))
+        }
+    }
+
+    func checkMathAgainstLibm(isa: String) {
         var rng = RNG(seed: 9)
         func scalarSigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
         // The C kernels' versions (what training and sampling use).
@@ -249,11 +294,14 @@ final class ModelGradientTests: XCTestCase {
             if t != 0 { worstC.1 = max(worstC.1, abs(ct[i] - t) / abs(t)) } else { XCTAssertEqual(ct[i], 0) }
             if s > 1e-37 { worstC.2 = max(worstC.2, abs(cs[i] - s) / s) }
         }
-        XCTAssertLessThan(worstC.0, 4 * Float.ulpOfOne, "C exp")
-        XCTAssertLessThan(worstC.1, 8 * Float.ulpOfOne, "C tanh")
-        XCTAssertLessThan(worstC.2, 8 * Float.ulpOfOne, "C sigmoid")
+        XCTAssertLessThan(worstC.0, 4 * Float.ulpOfOne, "\(isa) exp")
+        XCTAssertLessThan(worstC.1, 8 * Float.ulpOfOne, "\(isa) tanh")
+        XCTAssertLessThan(worstC.2, 8 * Float.ulpOfOne, "\(isa) sigmoid")
     }
 }
+
+/// The instruction sets this CPU runs (their kernels are all tested).
+var supportedISAs: [Int32] { (0..<CHARRNN_ISA_COUNT).map { Int32($0) }.filter { charrnn_isa_supported($0) != 0 } }
 
 extension Network {
     /// Convenience for tests: arrays instead of pointers.

@@ -60,7 +60,8 @@ final class TrainTests: XCTestCase {
         var params: [Float] = [1, -2]
         let grads: [Float] = [0.5, -4]
         var rms = Optimizer(kind: .rmsprop, count: 2, decayRate: 0.95)
-        rms.update(params: &params, grads: grads, count: 2, lr: 0.1)
+        var g1 = grads
+        rms.update(params: &params, grads: &g1, count: 2, lr: 0.1)
         // m = 0.05 g²; x -= lr g / (sqrt(m) + eps)
         for (i, g) in grads.enumerated() {
             let m = 0.05 * Double(g) * Double(g)
@@ -69,13 +70,37 @@ final class TrainTests: XCTestCase {
         }
         var p2: [Float] = [1, -2]
         var adam = Optimizer(kind: .adam, count: 2, decayRate: 0.95)
-        adam.update(params: &p2, grads: grads, count: 2, lr: 0.1)
+        var g2 = grads
+        adam.update(params: &p2, grads: &g2, count: 2, lr: 0.1)
         // First Adam step moves each parameter by lr·sign(g) (up to eps).
         XCTAssertEqual(p2[0], 0.9, accuracy: 1e-5)
         XCTAssertEqual(p2[1], -1.9, accuracy: 1e-5)
         var g: [Float] = [-7, 3, 6]
         clipGradients(&g, count: 3, limit: 5)
         XCTAssertEqual(g, [-5, 3, 5])
+    }
+
+    /// An update split over threads, with the clip, equals the serial one
+    /// bit for bit (every element on its own).
+    func testOptimiserUpdateOverThreadsEqualsSerial() {
+        var rng = RNG(seed: 8)
+        let n = 1001
+        let start = (0..<n).map { _ in Float(rng.uniform() - 0.5) }
+        let grads = (0..<n).map { _ in Float(rng.uniform() * 20 - 10) }
+        for kind in OptimizerKind.allCases {
+            var results: [[Float]] = []
+            for threads in [1, 3] {
+                var opt = Optimizer(kind: kind, count: n, decayRate: 0.95)
+                var p = start
+                for _ in 0..<3 {
+                    var g = grads
+                    opt.update(params: &p, grads: &g, count: n, lr: 0.01, clip: 5, pool: WorkerPool(threads: threads))
+                }
+                results.append(p)
+            }
+            XCTAssertEqual(results[0], results[1], "\(kind)")
+            XCTAssertNotEqual(results[0], start)
+        }
     }
 
     func options(_ dir: String, cell: CellKind = .lstm) -> TrainOptions {

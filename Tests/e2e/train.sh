@@ -77,6 +77,19 @@ t "same seed, same checkpoint bytes"                  0 NONE - empty "rnn-train 
 t "another seed, other weights"                       0 NONE - empty "rm -rf det && rnn-train corpus.tokens -o det $SMALL --dropout 0.2 --max-iterations 6 --seed 9 -q && ! cmp -s a.ckpt det/*.ckpt"
 t "1 and 2 threads give a usable run"                 0 NONE - empty "rnn-train corpus.tokens -o thr $SMALL --max-iterations 3 --threads 1 -q && rnn-train corpus.tokens -o thr2 $SMALL --max-iterations 3 --threads 2 -q"
 t "--threads 0 is a usage error"                      64 "--threads must be at least 1" - empty "rnn-train corpus.tokens --threads 0"
+# The CPU's kernel paths (CHARRNN_KERNELS): each one this machine runs
+# trains to the default plan's losses (to 1e-5); the plan is printed with
+# --verbose; an unknown name is refused with the list.
+KSMALL="--rnn-size 32 --num-layers 2 --batch-size 5 --seq-length 16 --max-iterations 4 --eval-val-every 4"
+rnn-train corpus.tokens -o kdef $KSMALL --metrics kdef.jsonl -q
+rnn-train corpus.tokens -o kdef $KSMALL --embedding-size 16 --model gru --metrics kdefe.jsonl -q
+t "rnn-ckpt devices --kernels lists the paths"        0 NONE - '!grep -qx openblas "$OUT" && grep -qx openblas-step "$OUT" && grep -qx portable "$OUT" && grep -q "^portable-" "$OUT"' "rnn-ckpt devices --kernels"
+for k in $(rnn-ckpt devices --kernels); do
+    t "CHARRNN_KERNELS=$k: the default plan's losses"  0 NONE - "!python3 '$HERE/same_losses.py' kdef.jsonl k-$k.jsonl 1e-5 && python3 '$HERE/same_losses.py' kdefe.jsonl ke-$k.jsonl 1e-5" "CHARRNN_KERNELS=$k rnn-train corpus.tokens -o k-$k $KSMALL --metrics k-$k.jsonl -q && CHARRNN_KERNELS=$k rnn-train corpus.tokens -o k-$k $KSMALL --embedding-size 16 --model gru --metrics ke-$k.jsonl -q"
+done
+t "--verbose prints the kernel plan"                  0 "kernels for|layer 1 forward recurrent 5×128×32|layer 2 backward input 5×32×128|µs/step" - empty "rnn-train corpus.tokens -o kv $KSMALL --threads 1 --verbose"
+t "an unknown CHARRNN_KERNELS is refused"             1 "unknown kernel 'fastest' in CHARRNN_KERNELS|openblas, openblas-step" - empty "CHARRNN_KERNELS=fastest rnn-train corpus.tokens -o kx $KSMALL"
+t "an unknown CHARRNN_KERNELS: nothing written"       0 NONE - empty "test ! -e kx"
 
 # Signals: finish the step, save, say how to resume, exit 128+N; then resume.
 signal_case() {

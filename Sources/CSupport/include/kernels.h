@@ -1,6 +1,8 @@
 // Fused element-wise kernels for one timestep of LSTM/GRU/RNN (forward and
-// backward) over `rows` batch rows, vector exp/sigmoid/tanh and softmax.
-// 16-lane vector code (AVX-512/AVX2 when built with -march=native). H = hidden size; gate blocks are PyTorch's order.
+// backward) over `rows` batch rows, vector exp/sigmoid/tanh and softmax, the
+// optimisers, and the per-step matrix products against packed weights; each
+// built for AVX-512, AVX2 + FMA and a portable baseline and chosen at run
+// time. H = hidden size; gate blocks are PyTorch's order.
 #ifndef CHARRNN_KERNELS_H
 #define CHARRNN_KERNELS_H
 
@@ -76,16 +78,50 @@ void charrnn_rmsprop(float *x, const float *g, float *m, long n, float lr, float
 void charrnn_adam(float *x, const float *g, float *m, float *v, long n, float step_size,
                   float b1, float b2, float c2root, float eps);
 
+// ---- Instruction sets ------------------------------------------------------------
+// Every kernel exists for each instruction set below (built from one source,
+// kernels_impl.h); the element-wise ones run the set chosen with
+// charrnn_use_isa, by default the best this CPU supports.
+enum { CHARRNN_ISA_PORTABLE = 0, CHARRNN_ISA_AVX2 = 1, CHARRNN_ISA_AVX512 = 2, CHARRNN_ISA_COUNT = 3 };
+/// "portable", "avx2", "avx512".
+const char *charrnn_isa_name(int isa);
+/// 1 when the set is built in and this CPU runs it.
+int charrnn_isa_supported(int isa);
+/// The best set this CPU runs.
+int charrnn_isa_best(void);
+/// The set the element-wise kernels use from now on (must be supported).
+void charrnn_use_isa(int isa);
+int charrnn_isa_in_use(void);
+
+// ---- Per-step products against packed weights ----------------------------------
+// Kernels for C (m×n) = A (m×k) · B with B packed once into column panels:
+// the register-tile variants of every instruction set, and libxsmm's JIT
+// kernels over the same panels where libxsmm is built in. A kernel is named
+// by its index, 0 ..< charrnn_gemm_kernel_count().
+int charrnn_gemm_kernel_count(void);
+/// "avx2-16x5" (set, panel columns × tile rows), "libxsmm-32" (panel columns).
+const char *charrnn_gemm_kernel_name(int kernel);
+/// Its instruction set (CHARRNN_ISA_*), or -1 for a library's kernel.
+int charrnn_gemm_kernel_isa(int kernel);
+/// Columns per panel: what charrnn_pack_panels needs.
+int charrnn_gemm_kernel_panel(int kernel);
+/// 1 when this CPU runs it.
+int charrnn_gemm_kernel_available(int kernel);
+/// The libxsmm version built in, or NULL.
+const char *charrnn_libxsmm_version(void);
+
 /// Packs B (k×n, row-major; with `transposed`, B = W^T for W n×k with row
-/// stride ldb) into panels of 64 columns for charrnn_gemm_packed (k·n floats).
-void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed, float *packed);
+/// stride ldb) into panels of `panel` columns (the last may be narrower),
+/// each panel's k rows contiguous (k·n floats).
+void charrnn_pack_panels(int k, int n, const float *B, long ldb, int transposed, int panel, float *packed);
 /// C (m×n, ldc) = A (m×k, lda) · B, plus C's old value with accumulate != 0;
-/// B packed by charrnn_pack_panels; n must be a multiple of 16.
-void charrnn_gemm_packed(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
-                         int accumulate);
+/// B packed by charrnn_pack_panels with the kernel's panel width; n a
+/// multiple of 16.
+void charrnn_gemm_packed(int kernel, int m, int n, int k, const float *A, long lda, const float *packed, float *C,
+                         long ldc, int accumulate);
 /// C (m×n, ldc) = table[ids[i]] (rows of n) + A · B, B packed as above: a
 /// product that starts from gathered rows (one-hot input projections).
-void charrnn_gemm_packed_gather(int m, int n, int k, const float *A, long lda, const float *packed, float *C, long ldc,
-                                const float *table, const int32_t *ids);
+void charrnn_gemm_packed_gather(int kernel, int m, int n, int k, const float *A, long lda, const float *packed,
+                                float *C, long ldc, const float *table, const int32_t *ids);
 
 #endif

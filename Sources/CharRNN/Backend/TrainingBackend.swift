@@ -44,11 +44,12 @@ extension Sampler: CharacterStepper {}
 extension ComputeDevice {
     /// A training backend on this device.
     public func trainingBackend(config: ModelConfig, batch: Int, seqLength: Int, threads: Int,
-                                params: [Float], optimizer: Optimizer) throws -> TrainingBackend {
+                                params: [Float], optimizer: Optimizer,
+                                kernels: KernelOptions = KernelOptions()) throws -> TrainingBackend {
         switch self {
         case .cpu:
             return CPUTrainingBackend(config: config, batch: batch, seqLength: seqLength, threads: threads,
-                                      params: params, optimizer: optimizer)
+                                      params: params, optimizer: optimizer, kernels: kernels)
         case .openCL(let selector):
             return try CLTrainingBackend(context: try CLContext.shared(selector), config: config, batch: batch,
                                          seqLength: seqLength, params: params, optimizer: optimizer)

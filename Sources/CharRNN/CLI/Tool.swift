@@ -82,12 +82,35 @@ public struct CommonOptions: ParsableArguments {
     }
 
     /// Applies the thread count (OpenBLAS gets `blasThreads` when the tool
-    /// splits work itself) and prints the kernel line when verbose.
-    public func apply(tool: String, blasThreads: Int? = nil) {
+    /// splits work itself) and the kernels of CHARRNN_KERNELS (checked
+    /// here), and prints the kernel lines when verbose.
+    public func apply(tool: String, blasThreads: Int? = nil) throws {
         OpenBLASSetup.setThreads(blasThreads ?? threadCount)
+        let kernels = Self.kernelOptions
+        try kernels.validate()
+        if let forced = kernels.forced {
+            // The element-wise kernels of the forced kernel's instruction set.
+            let isa = ProductPath(name: forced)?.kernel.map { charrnn_gemm_kernel_isa($0) } ?? PackedKernels.isa(named: forced)
+            if let isa, isa >= 0 { charrnn_use_isa(isa) }
+        }
         if verbose || ProcessEnvironment.get("CHARRNN_DEBUG") != nil {
             printError("\(tool): \(OpenBLASSetup.describe())")
+            printError("\(tool): \(KernelPlanner.machineLine)")
         }
+    }
+
+    /// The planner's options from the environment: CHARRNN_KERNELS forces
+    /// a path, and plans are cached in $XDG_CACHE_HOME/charrnn (default
+    /// ~/.cache/charrnn).
+    public static var kernelOptions: KernelOptions {
+        let forced = ProcessEnvironment.get("CHARRNN_KERNELS").flatMap { $0.isEmpty ? nil : $0 }
+        var cache: String? = nil
+        if let xdg = ProcessEnvironment.get("XDG_CACHE_HOME"), xdg.hasPrefix("/") {
+            cache = xdg + "/charrnn"
+        } else if let home = ProcessEnvironment.get("HOME"), !home.isEmpty {
+            cache = home + "/.cache/charrnn"
+        }
+        return KernelOptions(forced: forced, cacheDirectory: cache)
     }
 
     /// --threads, else the CPUs this process may use; processes of an MPI

@@ -41,18 +41,15 @@ public final class Network {
     let logits: FloatBuffer       // (N, V): logits, then d loss / d logits
     let weightT: FloatBuffer      // (V, GH): layer-0 W_ih transposed (one-hot)
     let biasSum: FloatBuffer      // (GH): the current layer's bias as its kernel adds it
+    /// Which kernel makes each product (Backend/CPU/KernelPlan.swift).
+    public let plan: KernelPlan
     /// Per layer W_hh and W_ih packed for charrnn_gemm_packed (transposed
     /// in forward, as they are in backward), once per pass instead of once
-    /// per step; empty when H is not a multiple of 16 (OpenBLAS then does
-    /// those products, the input ones for all timesteps at once).
+    /// per step; empty where the plan has no packed kernel for them.
     let packedHH: [FloatBuffer]
     let packedIH: [FloatBuffer]
-    let usePacked: Bool
-    /// Per layer: input products step by step (one-hot input, or packed
-    /// W_ih small enough to stay in cache across a step's row tiles;
-    /// larger ones stream better through OpenBLAS over all steps at once).
-    let stepInputs: [Bool]
     let tokensBuffer: UnsafeMutablePointer<Int32>  // (N) inputs of the last forward
+    let blockLoss: UnsafeMutablePointer<Double>    // (blocks of decoderBlock rows) the decoder's loss sums
     let pool: WorkerPool
     var usedDropout = false
     /// This network's rows of a batch split across processes (dropout
@@ -71,9 +68,9 @@ public final class Network {
     public var stateH: [[Float]]
     public var stateC: [[Float]]
 
-    /// `stepInputLimit`: the most floats of W_ih whose products run step
-    /// by step (see `stepInputs`).
-    public init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int = 1, stepInputLimit: Int = 1 << 18) {
+    /// A network over `batch` rows; `plan` (default: KernelPlan.standard,
+    /// not measured) says which kernel makes each product.
+    public init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int = 1, plan: KernelPlan? = nil) {
         self.config = config
         self.layout = ParamLayout(config)
         self.batch = batch
@@ -95,14 +92,20 @@ public final class Network {
         logits = FloatBuffer(N * V)
         weightT = FloatBuffer(config.embeddingSize > 0 ? 0 : V * GH)
         biasSum = FloatBuffer(GH)
-        usePacked = H % 16 == 0 && ProcessEnvironment.get("CHARRNN_OPENBLAS_STEPS") != "1"
-        packedHH = buffers(usePacked ? H * GH : 0)
-        let packed = usePacked, oneHotInput = config.embeddingSize == 0
-        let steps = (0..<L).map { k in packed && ((k == 0 && oneHotInput) || config.inputSize(layer: k) * GH <= stepInputLimit) }
-        stepInputs = steps
-        packedIH = (0..<L).map { k in FloatBuffer(steps[k] && !(k == 0 && oneHotInput) ? config.inputSize(layer: k) * GH : 0) }
+        let plan = plan ?? KernelPlan.standard(config: config)
+        self.plan = plan
+        let oneHotInput = config.embeddingSize == 0
+        packedHH = plan.layers.map { p in FloatBuffer(p.forwardRecurrent.kernel != nil || p.backwardRecurrent.kernel != nil ? H * GH : 0) }
+        packedIH = (0..<L).map { k in
+            let p = plan.layers[k]
+            let used = !(k == 0 && oneHotInput) && (p.forwardInput.kernel != nil || p.backwardInput.kernel != nil)
+            return FloatBuffer(used ? config.inputSize(layer: k) * GH : 0)
+        }
         tokensBuffer = .allocate(capacity: max(N, 1))
         tokensBuffer.initialize(repeating: 0, count: max(N, 1))
+        let blocks = max((N + Self.decoderBlock - 1) / Self.decoderBlock, 1)
+        blockLoss = .allocate(capacity: blocks)
+        blockLoss.initialize(repeating: 0, count: blocks)
         self.pool = WorkerPool(threads: threads)
         dPre = FloatBuffer(N * GH)
         dPreHH = FloatBuffer(gru ? N * GH : 0)
@@ -114,7 +117,10 @@ public final class Network {
         stateC = Array(repeating: Array(repeating: 0, count: batch * H), count: L)
     }
 
-    deinit { tokensBuffer.deallocate() }
+    deinit {
+        tokensBuffer.deallocate()
+        blockLoss.deallocate()
+    }
 
     public func resetState() {
         for k in 0..<L {
@@ -173,39 +179,49 @@ public final class Network {
                 for j in 0..<GH { for v in 0..<V { wt[v * GH + j] = w[j * V + v] } }
             }
             let x = input
+            let lp = plan.layers[k]
+            // Input projections step by step (their rows are then in cache
+            // for the cell's kernel) unless the plan has OpenBLAS make them
+            // for all timesteps at once; one-hot input is a row gather, step
+            // by step where the recurrent product is packed (it then starts
+            // from the gathered rows), else for all steps at once.
+            let inputPath = oneHot ? (lp.forwardRecurrent.kernel != nil ? lp.forwardRecurrent : .blasWhole) : lp.forwardInput
+            let stepInput = inputPath != .blasWhole
+            let packedIn = inputPath.kernel != nil && !oneHot ? UnsafePointer(packedIH[k].pointer) : nil
+            if let packedIn, let kernel = inputPath.kernel {
+                charrnn_pack_panels(Int32(In), Int32(GH), params + lay.weightIH, In, 1, charrnn_gemm_kernel_panel(kernel),
+                                    UnsafeMutablePointer(mutating: packedIn))
+            }
             /// gt (rows×GH) = the input rows' projections (no bias).
-            func project(_ r0: Int, _ nr: Int, _ gt: UnsafeMutablePointer<Float>, packed: UnsafePointer<Float>?) {
+            func project(_ r0: Int, _ nr: Int, _ gt: UnsafeMutablePointer<Float>) {
                 if oneHot {
                     charrnn_bias_gather(gt, nil, wt, inputs + r0, nr, GH)
-                } else if let packed {
-                    charrnn_gemm_packed(Int32(nr), Int32(GH), Int32(In), x! + r0 * In, In, packed, gt, GH, 0)
+                } else if let packedIn, let kernel = inputPath.kernel {
+                    charrnn_gemm_packed(kernel, Int32(nr), Int32(GH), Int32(In), x! + r0 * In, In, packedIn, gt, GH, 0)
                 } else {
                     gemm(transA: false, transB: true, m: nr, n: GH, k: In, a: x! + r0 * In, lda: In,
                          b: params + lay.weightIH, ldb: In, beta: 0, c: gt, ldc: GH)
                 }
             }
-            // With packed weights the input projection is made step by step
-            // (its rows are then in cache for the cell's kernel); else for
-            // all timesteps at once, by OpenBLAS.
-            let packedIn = stepInputs[k] && !oneHot ? UnsafePointer(packedIH[k].pointer) : nil
-            if let packedIn {
-                charrnn_pack_panels(Int32(In), Int32(GH), params + lay.weightIH, In, 1, UnsafeMutablePointer(mutating: packedIn))
-            } else if !stepInputs[k] {
-                pool.split(N) { rows in project(rows.lowerBound, rows.count, g + rows.lowerBound * GH, packed: nil) }
+            if !stepInput {
+                pool.split(N) { rows in project(rows.lowerBound, rows.count, g + rows.lowerBound * GH) }
             }
             // Recurrence: each thread runs every timestep for its batch rows.
             let whh = params + lay.weightHH, bhh = params + lay.biasHH
             let cell = config.cell
-            let packed = usePacked ? UnsafePointer(packedHH[k].pointer) : nil
-            if let packed { charrnn_pack_panels(Int32(H), Int32(GH), whh, H, 1, UnsafeMutablePointer(mutating: packed)) }
+            let recKernel = lp.forwardRecurrent.kernel
+            let packed = recKernel != nil ? UnsafePointer(packedHH[k].pointer) : nil
+            if let packed, let recKernel {
+                charrnn_pack_panels(Int32(H), Int32(GH), whh, H, 1, charrnn_gemm_kernel_panel(recKernel), UnsafeMutablePointer(mutating: packed))
+            }
             /// gt (nb×GH) += hPrev (nb×H) · W_hh^T; with `ids`, gt = the
             /// one-hot rows of W_ih^T + hPrev · W_hh^T (packed weights only).
             func recurrent(_ nb: Int, _ hPrev: UnsafePointer<Float>, _ gt: UnsafeMutablePointer<Float>,
                            ids: UnsafePointer<Int32>? = nil) {
-                if let packed, let ids {
-                    charrnn_gemm_packed_gather(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, wt, ids)
-                } else if let packed {
-                    charrnn_gemm_packed(Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, 1)
+                if let packed, let recKernel, let ids {
+                    charrnn_gemm_packed_gather(recKernel, Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, wt, ids)
+                } else if let packed, let recKernel {
+                    charrnn_gemm_packed(recKernel, Int32(nb), Int32(GH), Int32(H), hPrev, H, packed, gt, GH, 1)
                 } else {
                     gemm(transA: false, transB: true, m: nb, n: GH, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: gt, ldc: GH)
                 }
@@ -218,8 +234,8 @@ public final class Network {
                     // One-hot LSTM/RNN input with packed weights: the
                     // recurrent product starts from the gathered rows.
                     let r0 = t * B + b0
-                    let gather = oneHot && stepInputs[k] && cell != .gru ? inputs + r0 : nil
-                    if stepInputs[k] && gather == nil { project(r0, nb, gt, packed: packedIn) }
+                    let gather = oneHot && stepInput && cell != .gru ? inputs + r0 : nil
+                    if stepInput && gather == nil { project(r0, nb, gt) }
                     switch cell {
                     case .lstm:
                         recurrent(nb, hPrev, gt, ids: gather)
@@ -252,25 +268,31 @@ public final class Network {
             }
             input = UnsafePointer(output(k))
         }
-        // Decoder (logits = top · W_dec^T + b_dec) and the loss, by rows;
-        // the parts' sums are added in a fixed order.
+        // Decoder (logits = top · W_dec^T + b_dec) and the loss, in blocks
+        // of rows shared out to the threads; each block's product and sum
+        // are the same whatever the thread count (OpenBLAS may round a
+        // row differently in a product of another height), and the blocks'
+        // sums are added in order.
         let top = output(L - 1)
         let z = logits.pointer
-        let parts = pool.count
-        var partLoss = [Double](repeating: 0, count: parts)
-        partLoss.withUnsafeMutableBufferPointer { losses in
-            pool.run { part in
-                let rows = WorkerPool.range(N, parts: parts, part: part)
-                if rows.isEmpty { return }
-                let r0 = rows.lowerBound
-                gemm(transA: false, transB: true, m: rows.count, n: V, k: H, a: top + r0 * H, lda: H,
+        let parts = pool.count, blocks = (N + Self.decoderBlock - 1) / Self.decoderBlock
+        let losses = blockLoss
+        pool.run { part in
+            for b in WorkerPool.range(blocks, parts: parts, part: part) {
+                let r0 = b * Self.decoderBlock, rows = min(Self.decoderBlock, N - r0)
+                gemm(transA: false, transB: true, m: rows, n: V, k: H, a: top + r0 * H, lda: H,
                      b: params + layout.decoderWeight, ldb: H, beta: 0, c: z + r0 * V, ldc: V)
-                losses[part] = charrnn_softmax_xent(z + r0 * V, params + layout.decoderBias, targets + r0, rows.count, V,
-                                                    training ? 1 / Float(N) : 0)
+                losses[b] = charrnn_softmax_xent(z + r0 * V, params + layout.decoderBias, targets + r0, rows, V,
+                                                 training ? 1 / Float(N) : 0)
             }
         }
-        return partLoss.reduce(0, +) / Double(N)
+        var total = 0.0
+        for b in 0..<blocks { total += losses[b] }
+        return total / Double(N)
     }
+
+    /// Rows per block of the decoder's product and loss.
+    static let decoderBlock = 64
 
     /// Adds d loss / d params of the last training forward into `grads`.
     public func backward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>) {
@@ -304,24 +326,40 @@ public final class Network {
             let whh = params + lay.weightHH
             let dhn = dhNext.pointer, dcn = dcNext.pointer
             let cell = config.cell
-            let packed = usePacked ? UnsafePointer(packedHH[k].pointer) : nil
-            if let packed { charrnn_pack_panels(Int32(GH), Int32(H), whh, H, 0, UnsafeMutablePointer(mutating: packed)) }
+            let lp = plan.layers[k]
+            let recKernel = lp.backwardRecurrent.kernel
+            let packed = recKernel != nil ? UnsafePointer(packedHH[k].pointer) : nil
+            if let packed, let recKernel {
+                charrnn_pack_panels(Int32(GH), Int32(H), whh, H, 0, charrnn_gemm_kernel_panel(recKernel), UnsafeMutablePointer(mutating: packed))
+            }
             // d wrt the layer input (not for one-hot input): k > 0 straight
             // into dH for the layer below (each step's rows of dH are read
-            // before they are overwritten). Step by step with packed W_ih
-            // when its width allows, else after the loop by OpenBLAS.
+            // before they are overwritten). Step by step, or after the loop
+            // for all steps at once (as the plan says).
             let oneHot = k == 0 && layout.encoder == nil
             let dx = k > 0 ? dHp : dX.pointer
-            let packedIn = stepInputs[k] && !oneHot && In % 16 == 0 ? UnsafePointer(packedIH[k].pointer) : nil
-            if let packedIn {
-                charrnn_pack_panels(Int32(GH), Int32(In), params + lay.weightIH, In, 0, UnsafeMutablePointer(mutating: packedIn))
+            let stepInput = !oneHot && lp.backwardInput != .blasWhole
+            let inKernel = oneHot ? nil : lp.backwardInput.kernel
+            let packedIn = inKernel != nil ? UnsafePointer(packedIH[k].pointer) : nil
+            if let packedIn, let inKernel {
+                charrnn_pack_panels(Int32(GH), Int32(In), params + lay.weightIH, In, 0, charrnn_gemm_kernel_panel(inKernel),
+                                    UnsafeMutablePointer(mutating: packedIn))
             }
             /// dh (nb×H) = (beta 1: +=) d (nb×GH) · W_hh
             func recurrent(_ nb: Int, _ d: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, beta: Float) {
-                if let packed {
-                    charrnn_gemm_packed(Int32(nb), Int32(H), Int32(GH), d, GH, packed, dh, H, beta == 0 ? 0 : 1)
+                if let packed, let recKernel {
+                    charrnn_gemm_packed(recKernel, Int32(nb), Int32(H), Int32(GH), d, GH, packed, dh, H, beta == 0 ? 0 : 1)
                 } else {
                     gemm(transA: false, transB: false, m: nb, n: H, k: GH, a: d, lda: GH, b: whh, ldb: H, beta: beta, c: dh, ldc: H)
+                }
+            }
+            /// dx (nb×In) = d (nb×GH) · W_ih
+            func inputGradient(_ nb: Int, _ d: UnsafePointer<Float>, _ dxt: UnsafeMutablePointer<Float>) {
+                if let packedIn, let inKernel {
+                    charrnn_gemm_packed(inKernel, Int32(nb), Int32(In), Int32(GH), d, GH, packedIn, dxt, In, 0)
+                } else {
+                    gemm(transA: false, transB: false, m: nb, n: In, k: GH, a: d, lda: GH, b: params + lay.weightIH, ldb: In,
+                         beta: 0, c: dxt, ldc: In)
                 }
             }
             // Back through time, each thread for its batch rows.
@@ -342,9 +380,7 @@ public final class Network {
                         charrnn_rnn_backward(g + og, dHp + o, dhn + b0 * H, dp + og, nb, H)
                         if t > 0 { recurrent(nb, dp + og, dhn + b0 * H, beta: 0) }
                     }
-                    if let packedIn {
-                        charrnn_gemm_packed(Int32(nb), Int32(In), Int32(GH), dp + og, GH, packedIn, dx + (t * B + b0) * In, In, 0)
-                    }
+                    if stepInput { inputGradient(nb, dp + og, dx + (t * B + b0) * In) }
                 }
             }
             // Weight gradients, one GEMM each over all timesteps, split by
@@ -381,11 +417,8 @@ public final class Network {
                 }
             }
             if !oneHot {
-                if packedIn == nil {
-                    pool.split(N) { rows in
-                        gemm(transA: false, transB: false, m: rows.count, n: In, k: GH, a: dp + rows.lowerBound * GH, lda: GH,
-                             b: params + lay.weightIH, ldb: In, beta: 0, c: dx + rows.lowerBound * In, ldc: In)
-                    }
+                if !stepInput {
+                    pool.split(N) { rows in inputGradient(rows.count, dp + rows.lowerBound * GH, dx + rows.lowerBound * In) }
                 }
                 if k == 0, let enc = layout.encoder {
                     charrnn_scatter_add(grads + enc, dx, ids, N, config.embeddingSize)

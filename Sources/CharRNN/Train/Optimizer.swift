@@ -33,26 +33,37 @@ public struct Optimizer {
         state = kind.slots.map { _ in [Float](repeating: 0, count: count) }
     }
 
-    /// One update of `params` by `grads` at learning rate `lr`.
-    public mutating func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int, lr: Float) {
+    /// One update of `params` by `grads` at learning rate `lr`; with
+    /// `clip`, the gradients are first clamped to ±clip (char-rnn's clip).
+    /// With a pool the parameters are split into its threads' ranges.
+    public mutating func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, count: Int, lr: Float,
+                                clip: Float? = nil, pool: WorkerPool? = nil) {
         step += 1
-        switch kind {
-        case .rmsprop:
-            state[0].withUnsafeMutableBufferPointer { m in
-                charrnn_rmsprop(params, grads, m.baseAddress!, count, lr, decayRate, epsilon)
-            }
-        case .adam:
-            let c1 = 1 - Float(pow(Double(beta1), Double(step)))
-            let c2 = 1 - Float(pow(Double(beta2), Double(step)))
-            // Move the slots out so each is uniquely referenced (no copy).
-            var first = state[0], second = state[1]
-            state = []
-            defer { state = [first, second] }
-            first.withUnsafeMutableBufferPointer { m in
-                second.withUnsafeMutableBufferPointer { v in
-                    charrnn_adam(params, grads, m.baseAddress!, v.baseAddress!, count, lr / c1, beta1, beta2,
-                                 c2.squareRoot(), epsilon)
+        let parts = pool?.count ?? 1
+        let kind = self.kind, decayRate = self.decayRate, beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
+        let c1 = 1 - Float(pow(Double(beta1), Double(step)))
+        let c2 = 1 - Float(pow(Double(beta2), Double(step)))
+        // Move the slots out so each is uniquely referenced (no copy).
+        var first = state[0], second = kind == .adam ? state[1] : []
+        state = []
+        defer { state = kind == .adam ? [first, second] : [first] }
+        first.withUnsafeMutableBufferPointer { m in
+            second.withUnsafeMutableBufferPointer { v in
+                let m = m.baseAddress!, v = v.baseAddress
+                let body = { (part: Int) in
+                    let r = WorkerPool.range(count, parts: parts, part: part)
+                    if r.isEmpty { return }
+                    let lo = r.lowerBound
+                    if let clip { charrnn_clip(grads + lo, r.count, clip) }
+                    switch kind {
+                    case .rmsprop:
+                        charrnn_rmsprop(params + lo, grads + lo, m + lo, r.count, lr, decayRate, epsilon)
+                    case .adam:
+                        charrnn_adam(params + lo, grads + lo, m + lo, v! + lo, r.count, lr / c1, beta1, beta2,
+                                     c2.squareRoot(), epsilon)
+                    }
                 }
+                if let pool, parts > 1 { pool.run(body) } else { body(0) }
             }
         }
     }

@@ -62,7 +62,7 @@ public final class Trainer {
     /// On `device` (default the CPU); an unavailable device is an error.
     public init(config: ModelConfig, vocab: Vocab, tokens: Tensor, tokensName: String, options: TrainOptions,
                 params: [Float]? = nil, resume: Checkpoint? = nil, device: ComputeDevice = .cpu,
-                group: Communicator? = nil, reporter: TrainReporter) throws {
+                group: Communicator? = nil, kernels: KernelOptions = KernelOptions(), reporter: TrainReporter) throws {
         self.config = config
         self.group = group
         self.vocab = vocab
@@ -101,7 +101,8 @@ public final class Trainer {
             history = History()
         }
         backend = try device.trainingBackend(config: config, batch: share, seqLength: options.seqLength,
-                                             threads: options.threads, params: self.params, optimizer: optimizer)
+                                             threads: options.threads, params: self.params, optimizer: optimizer,
+                                             kernels: kernels)
         if ranks > 1 { backend.setBatchShare(BatchShare(global: options.batchSize, offset: rows.lowerBound)) }
         if let resume, resume.stateH.count == config.numLayers, resume.stateH.first?.count == options.batchSize * config.rnnSize {
             // The checkpoint holds the whole batch's state; take our rows.

@@ -10,6 +10,8 @@
 // batch too small to give each thread a few rows splits each operation
 // instead (Network's own thread pool).
 
+import CSupport
+
 public final class CPUTrainingBackend: TrainingBackend {
     /// The first part (the whole batch when the batch is not split).
     public var network: Network { parts[0] }
@@ -34,12 +36,17 @@ public final class CPUTrainingBackend: TrainingBackend {
     public static let minimumRowsPerThread = 8
 
     /// A backend over `threads` threads for a minibatch of `batch` rows.
-    public convenience init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int, params: [Float], optimizer: Optimizer) {
+    /// The products' kernels are planned for the rows each thread works on
+    /// (KernelPlanner, with `kernels`' forcing and cache).
+    public convenience init(config: ModelConfig, batch: Int, seqLength: Int, threads: Int, params: [Float], optimizer: Optimizer,
+                            kernels: KernelOptions = KernelOptions()) {
         let count = max(1, min(threads, batch / Self.minimumRowsPerThread))
         let rows = (0..<count).map { WorkerPool.range(batch, parts: count, part: $0) }
         // Threads beyond the parts split each part's operations.
         let inner = count == 1 ? threads : max(1, threads / count)
-        let parts = rows.map { Network(config: config, batch: $0.count, seqLength: seqLength, threads: inner) }
+        let plan = KernelPlanner.plan(config: config, rows: max(1, rows[0].count / inner), seqLength: seqLength, options: kernels)
+        charrnn_use_isa(plan.isa)
+        let parts = rows.map { Network(config: config, batch: $0.count, seqLength: seqLength, threads: inner, plan: plan) }
         self.init(parts: parts, rows: rows, batch: batch, seqLength: seqLength, params: params, optimizer: optimizer)
     }
 
@@ -69,6 +76,9 @@ public final class CPUTrainingBackend: TrainingBackend {
     deinit { partLoss.deallocate() }
 
     public var deviceLabel: String { "cpu" }
+
+    /// The kernels the networks use, and the times that chose them.
+    public var plan: KernelPlan { network.plan }
 
     /// Threads that run whole parts of the batch (1: the operations are split).
     public var dataParallelThreads: Int { parts.count }
@@ -153,8 +163,8 @@ public final class CPUTrainingBackend: TrainingBackend {
         let count = params.count
         params.withUnsafeMutableBufferPointer { p in
             grads.withUnsafeMutableBufferPointer { g in
-                clipGradients(g.baseAddress!, count: count, limit: gradClip)
-                optimizer.update(params: p.baseAddress!, grads: g.baseAddress!, count: count, lr: learningRate)
+                optimizer.update(params: p.baseAddress!, grads: g.baseAddress!, count: count, lr: learningRate,
+                                 clip: gradClip, pool: pool)
             }
         }
     }
