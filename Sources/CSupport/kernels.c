@@ -125,8 +125,14 @@ void charrnn_adam(float *x, const float *g, float *m, float *v, long n, float st
 /// panel of w columns, C^T (w × m, ldc) = panel (w × k, ld w) · A^T (k × m,
 /// lda), our row-major matrices read as their transposes. A start from
 /// other rows is copied into C first, then added to (beta 1).
+static pthread_once_t xsmm_once = PTHREAD_ONCE_INIT;
+static void xsmm_init(void) { libxsmm_init(); }
+
 static void xsmm_gemm(int panel, int m, int n, int k, const float *A, long lda, const float *packed, float *C,
                       long ldc, const float *init, const int32_t *ids, long ld_init) {
+    // libxsmm starts (its JIT code registry, about 11 MB resident) only
+    // when one of its kernels is first used.
+    pthread_once(&xsmm_once, xsmm_init);
     float alpha = 1, beta = init ? 1 : 0;
     if (init && (init != C || ids)) {
         for (int i = 0; i < m; i++)
@@ -192,7 +198,6 @@ static void list_kernels(void) {
         }
     }
 #if CHARRNN_HAVE_LIBXSMM
-    libxsmm_init();
     kernels[kernel_count++] = (struct kernel_entry){"libxsmm-32", -1, 32, xsmm_gemm_32};
     kernels[kernel_count++] = (struct kernel_entry){"libxsmm-64", -1, 64, xsmm_gemm_64};
 #endif

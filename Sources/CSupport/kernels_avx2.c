@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #pragma clang diagnostic ignored "-Wpsabi"
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define KBLOCK 512
 #define VL 8
 #define ISA_NAME "avx2"
 #define K(name) name##_avx2

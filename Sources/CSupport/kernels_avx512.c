@@ -6,7 +6,9 @@
 // The 64-byte vectors pass between static functions of this file only.
 #pragma clang diagnostic ignored "-Wpsabi"
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#define KBLOCK 128
 #define VL 16
+#define KERNELS_AVX512 1
 #define ISA_NAME "avx512"
 #define K(name) name##_avx512
 #include "kernels_impl.h"

@@ -1,47 +1,51 @@
 // The element-wise kernels and the packed per-step products, written once
-// for a vector of VL floats and compiled once per instruction set: the file
-// that includes this one defines VL (16: AVX-512, 8: AVX2 + FMA, 4: SSE2 or
-// NEON), ISA_NAME (its name) and K(name) (the name with its suffix), and
-// sets the target under a `#pragma clang attribute`. The clang vector
-// extension turns the same source into each set's instructions. What each
-// function does: include/kernels.h. Every element-wise kernel works in
-// chunks of VL through the helpers below (a shorter last chunk is padded),
-// so all lanes round alike.
+// and compiled once per instruction set: the file that includes this one
+// defines VL (the set's vector width in floats: 16 AVX-512, 8 AVX2 + FMA,
+// 4 SSE2 or NEON; the products' register tiles are made of such vectors),
+// ISA_NAME (its name), K(name) (the name with its suffix) and, for AVX-512,
+// KERNELS_AVX512, and sets the target under a `#pragma clang attribute`.
+// The clang vector extension turns the same source into each set's
+// instructions. What each function does: include/kernels.h. Every
+// element-wise kernel works in chunks of EW = 16 floats through the helpers
+// below (a shorter last chunk is padded), so all lanes round alike.
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-typedef float K(vec) __attribute__((vector_size(VL * 4), aligned(4)));
-typedef int32_t K(ivec) __attribute__((vector_size(VL * 4), aligned(4)));
-typedef float K(evec) __attribute__((ext_vector_type(VL)));
+/// The element-wise kernels work on 16 floats at a time on every set
+/// (one AVX-512 register, two AVX2 ones, four SSE2/NEON ones): their long
+/// polynomial chains are latency-bound, and two or four independent
+/// chains per chunk keep the FMA units busy where one would stall.
+#define EW 16
+typedef float K(vec) __attribute__((vector_size(EW * 4), aligned(4)));
+typedef int32_t K(ivec) __attribute__((vector_size(EW * 4), aligned(4)));
+typedef float K(evec) __attribute__((ext_vector_type(EW)));
 #define VEC K(vec)
 #define IVEC K(ivec)
 
 static inline VEC K(load)(const float *p) { return *(const VEC *)p; }
 static inline void K(store)(float *p, VEC v) { *(VEC *)p = v; }
 static inline VEC K(splat)(float x) { return (VEC)(K(evec))x; }
-/// x broadcast from memory (one load instruction).
-static inline VEC K(bcast)(const float *p) { return (VEC)(K(evec))*p; }
 
-/// The first n (1...VL) floats at p; the other lanes 0.
+/// The first n (1...EW) floats at p; the other lanes 0.
 static inline VEC K(load_n)(const float *p, long n) {
-    if (n == VL) return K(load)(p);
+    if (n == EW) return K(load)(p);
     VEC v = K(splat)(0);
     memcpy(&v, p, (size_t)n * sizeof(float));
     return v;
 }
 static inline void K(store_n)(float *p, VEC v, long n) {
-    if (n == VL) K(store)(p, v);
+    if (n == EW) K(store)(p, v);
     else memcpy(p, &v, (size_t)n * sizeof(float));
 }
-/// p + j for j below n (1...VL), else 0 (a bias that may be absent).
+/// p + j for j below n (1...EW), else 0 (a bias that may be absent).
 static inline VEC K(load_opt)(const float *p, long j, long n) { return p ? K(load_n)(p + j, n) : K(splat)(0); }
 
 /// 1 / d. With AVX-512 the 14-bit estimate and one Newton step (error
 /// about 2^-28 before rounding, so within an ulp) instead of a division,
 /// the slowest instruction in these kernels.
 static inline VEC K(recip)(VEC d) {
-#if VL == 16 && defined(__x86_64__)
+#if defined(KERNELS_AVX512)
     VEC r = (VEC)_mm512_rcp14_ps((__m512)d);
     return r + r * (1.0f - d * r);
 #else
@@ -91,9 +95,9 @@ static inline VEC K(tanh)(VEC x) {
     return p * K(recip)(q);
 }
 
-/// for each chunk of VL (the last may be shorter) of 0..<count: j, n.
+/// for each chunk of EW (the last may be shorter) of 0..<count: j, n.
 #define FOR_CHUNKS(count, j, n) \
-    for (long j = 0, n = (count) < VL ? (count) : VL; j < (count); j += VL, n = (count) - j < VL ? (count) - j : VL)
+    for (long j = 0, n = (count) < EW ? (count) : EW; j < (count); j += EW, n = (count) - j < EW ? (count) - j : EW)
 
 static void K(vexp)(const float *x, float *y, long n) {
     FOR_CHUNKS(n, j, w) K(store_n)(y + j, K(exp)(K(load_n)(x + j, w)), w);
@@ -230,7 +234,7 @@ static double K(softmax_xent)(float *z, const float *bias, const int32_t *target
         FOR_CHUNKS(V, j, n) {
             VEC v = K(load_n)(row + j, n) + K(load_opt)(bias, j, n);
             if (bias) K(store_n)(row + j, v, n);
-            if (n < VL) {
+            if (n < EW) {
                 VEC pad = K(splat)(-__builtin_inff());
                 memcpy(&pad, &v, (size_t)n * sizeof(float));
                 v = pad;
@@ -238,12 +242,12 @@ static double K(softmax_xent)(float *z, const float *bias, const int32_t *target
             mx = __builtin_elementwise_max(mx, v);
         }
         float m = mx[0];
-        for (int k = 1; k < VL; k++) m = mx[k] > m ? mx[k] : m;
+        for (int k = 1; k < EW; k++) m = mx[k] > m ? mx[k] : m;
         float target = row[targets[r]];
         VEC sums = K(splat)(0);
         FOR_CHUNKS(V, j, n) {
             VEC e = K(exp)(K(load_n)(row + j, n) - m);
-            if (n < VL) {
+            if (n < EW) {
                 VEC cut = K(splat)(0);
                 memcpy(&cut, &e, (size_t)n * sizeof(float));
                 e = cut;
@@ -252,7 +256,7 @@ static double K(softmax_xent)(float *z, const float *bias, const int32_t *target
             sums += e;
         }
         float sum = 0;
-        for (int k = 0; k < VL; k++) sum += sums[k];
+        for (int k = 0; k < EW; k++) sum += sums[k];
         total += (double)m + log((double)sum) - (double)target;
         if (scale != 0) {
             float s = scale / sum;
@@ -330,10 +334,19 @@ static void K(adam)(float *restrict x, const float *restrict g, float *restrict 
 // repacks the same unchanged weights at every step. Here the weights are
 // packed once per pass into panels of P columns (each panel's k rows
 // contiguous), and a tile of MR rows × NV vectors (P = NV·VL) is kept in
-// registers while k runs, in blocks of KBLOCK rows so that a panel's block
-// stays in L1 across the row tiles. Each C element is one sequence of
+// registers while k runs, in blocks of KBLOCK rows (a panel's block is
+// reused across the row tiles from L1 or L2). Each C element is one sequence of
 // multiply-adds in the order of k whatever the tile, so the shapes give
 // the same results.
+
+typedef float K(gvec) __attribute__((vector_size(VL * 4), aligned(4)));
+typedef float K(gevec) __attribute__((ext_vector_type(VL)));
+#define GVEC K(gvec)
+static inline GVEC K(gload)(const float *p) { return *(const GVEC *)p; }
+static inline void K(gstore)(float *p, GVEC v) { *(GVEC *)p = v; }
+static inline GVEC K(gsplat)(float x) { return (GVEC)(K(gevec))x; }
+/// x broadcast from memory (one load instruction).
+static inline GVEC K(gbcast)(const float *p) { return (GVEC)(K(gevec))*p; }
 
 /// One tile: C (MR rows, NV vectors; rows ldc apart) = init rows (or 0) +
 /// A (MR rows, lda apart) · b (k rows, bs apart). The smaller of the two
@@ -343,29 +356,29 @@ static void K(adam)(float *restrict x, const float *restrict g, float *restrict 
     static __attribute__((noinline)) void K(tile_##NV##_##MR)(int k, const float *A, long lda, const float *b,      \
                                                               long bs, float *C, long ldc,                          \
                                                               const float *const *init) {                           \
-        VEC acc[MR][NV];                                                                                             \
+        GVEC acc[MR][NV];                                                                                             \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++)                                             \
             _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++)                                         \
-                acc[r][v] = init[r] ? K(load)(init[r] + v * VL) : K(splat)(0);                                      \
+                acc[r][v] = init[r] ? K(gload)(init[r] + v * VL) : K(gsplat)(0);                                      \
         for (int p = 0; p < k; p++, b += bs) {                                                                       \
             if (NV < MR) {                                                                                           \
-                VEC bv[NV];                                                                                          \
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) bv[v] = K(load)(b + v * VL);        \
+                GVEC bv[NV];                                                                                          \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) bv[v] = K(gload)(b + v * VL);        \
                 _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                                   \
-                    VEC a = K(bcast)(A + r * lda + p);                                                               \
+                    GVEC a = K(gbcast)(A + r * lda + p);                                                               \
                     _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) acc[r][v] += a * bv[v];         \
                 }                                                                                                    \
             } else {                                                                                                 \
-                VEC av[MR];                                                                                          \
-                _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) av[r] = K(bcast)(A + r * lda + p);  \
+                GVEC av[MR];                                                                                          \
+                _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) av[r] = K(gbcast)(A + r * lda + p);  \
                 _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) {                                   \
-                    VEC bv = K(load)(b + v * VL);                                                                    \
+                    GVEC bv = K(gload)(b + v * VL);                                                                    \
                     _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r][v] += av[r] * bv;        \
                 }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++)                                             \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) K(store)(C + r * ldc + v * VL, acc[r][v]); \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) K(gstore)(C + r * ldc + v * VL, acc[r][v]); \
     }
 #define DEFINE_TILES(NV)                                                                                             \
     DEFINE_TILE(NV, 1) DEFINE_TILE(NV, 2) DEFINE_TILE(NV, 3) DEFINE_TILE(NV, 4)                                      \
@@ -383,7 +396,10 @@ static void K(adam)(float *restrict x, const float *restrict g, float *restrict 
     default: K(tile_##NV##_8)(kk, a, lda, b, bs, c, ldc, starts); break;                                             \
     }
 
-#define KBLOCK 128
+// KBLOCK (rows of k per block) comes from the instruction set's file:
+// where a panel's whole k streams from L2 fast enough (AVX2's 32-column
+// panels), large blocks save reloading the tile's C; AVX-512's 64-column
+// panels gained from 128.
 /// The product over panels of NV·VL columns with row tiles of MR (a last
 /// narrower panel, a multiple of VL wide, one vector at a time; leftover
 /// rows with a smaller tile). See charrnn_gemm_fn.
@@ -391,6 +407,11 @@ static void K(adam)(float *restrict x, const float *restrict g, float *restrict 
     static void K(gemm_##NV##_##MR)(int m, int n, int k, const float *A, long lda, const float *packed, float *C,   \
                                     long ldc, const float *init, const int32_t *ids, long ld_init) {                \
         const int P = NV * VL;                                                                                       \
+        /* The rows shared evenly among the fewest tiles of at most MR: 25 rows  \
+           of MR = 3 as 3,3,3,3,3,3,3,2,2, not ...,3,1 (a 1-row tile waits on   \
+           its few accumulators' latency). */                                                                        \
+        const int tiles = (m + MR - 1) / MR, rows_base = tiles ? m / tiles : 0, rows_extra = tiles ? m % tiles : 0;   \
+        int mr = 0;                                                                                                  \
         int k0 = 0;                                                                                                  \
         do { /* at least once, so that k = 0 still writes C = init */                                               \
             int kk = k - k0 < KBLOCK ? k - k0 : KBLOCK;                                                              \
@@ -400,8 +421,8 @@ static void K(adam)(float *restrict x, const float *restrict g, float *restrict 
                 long bs = w;                                                                                         \
                 for (int q = 0; q < w; q += (w == P ? P : VL)) {                                                     \
                     const float *b = panel + q;                                                                      \
-                    for (int i = 0; i < m; i += MR) {                                                                \
-                        int mr = m - i < MR ? m - i : MR;                                                            \
+                    for (int tile = 0, i = 0; i < m; i += mr, tile++) {                                              \
+                        mr = rows_base + (tile < rows_extra);                                                        \
                         const float *starts[8];                                                                      \
                         for (int r = 0; r < mr; r++)                                                                 \
                             starts[r] = init ? init + (ids ? (long)ids[i + r] : (long)(i + r)) * ld_init + j0 + q    \

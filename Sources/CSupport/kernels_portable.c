@@ -2,6 +2,9 @@
 // vectors of 4 floats (SSE2 on x86-64, NEON on arm64; no FMA on a plain
 // x86-64 build): tiles of 8 columns × 5 rows and 16 × 3.
 #include "kernels_table.h"
+// The 64-byte element-wise vectors pass between static functions of this file only.
+#pragma clang diagnostic ignored "-Wpsabi"
+#define KBLOCK 256
 #define VL 4
 #define ISA_NAME "portable"
 #define K(name) name##_portable

@@ -20,7 +20,7 @@ final class KernelTests: XCTestCase {
             let name = PackedKernels.name(kernel), panel = PackedKernels.panel(kernel)
             for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 25] {
                 for n in [16, 48, panel + 16, 2 * panel, 144] {
-                    for k in [0, 1, 7, 128, 131, 300] {
+                    for k in [0, 1, 7, 128, 131, 300, 600, 1100] {
                         for transposed in [false, true] {
                             for mode in 0..<3 {  // 0: C = A·B, 1: C += A·B, 2: C = gathered rows + A·B
                                 checkProduct(kernel, name, m: m, n: n, k: k, transposed: transposed, mode: mode, rng: &rng)

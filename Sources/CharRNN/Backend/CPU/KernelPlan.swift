@@ -1,9 +1,7 @@
 // Which kernel makes each matrix product of the CPU network: the plan, and
 // the planner that chooses it by timing the candidates for this model's
-// shapes on this machine (cached per CPU model and shape). The candidates:
-// the packed-panel kernels of the best instruction set (own register tiles
-// and libxsmm's JIT kernels, kernels.h), OpenBLAS one step at a time, and,
-// for the input products, OpenBLAS over all timesteps at once.
+// shapes on this machine (cached per CPU model and shape): see
+// KernelPlanner.swift.
 #if canImport(Glibc)
 import Glibc
 #endif

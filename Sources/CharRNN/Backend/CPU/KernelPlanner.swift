@@ -27,12 +27,11 @@ public enum KernelPlanner {
             isa = forcedISA
             candidates = PackedKernels.available.filter { charrnn_gemm_kernel_isa($0) == isa }.map { .packed($0) }
         } else {
-            // The best set's tiles and the library's kernels (the other sets
-            // are slower by construction; forcing a set tests them).
-            candidates = PackedKernels.available.filter {
-                let k = charrnn_gemm_kernel_isa($0)
-                return k == isa || k < 0
-            }.map { .packed($0) }
+            // The best set's tiles (the other sets are slower by
+            // construction; forcing a set tests them). libxsmm's kernels run
+            // only when forced: as fast as these here (bench/results.md),
+            // but starting libxsmm costs 11 MB of resident memory.
+            candidates = PackedKernels.available.filter { charrnn_gemm_kernel_isa($0) == isa }.map { .packed($0) }
         }
         candidates.append(.blasStep)
         // Measure only what can be kept: a plan measured anew on every run
