@@ -12,7 +12,7 @@ let xsmm: [Target.Dependency] = []
 let package = Package(
     name: "charrnn",
     products: [
-        .library(name: "CharRNN", targets: ["CharRNN"]),
+        .library(name: "CharRNNCore", targets: ["CharRNNCore"]),
         .executable(name: "rnn-vocab", targets: ["rnn-vocab"]),
         .executable(name: "rnn-encode", targets: ["rnn-encode"]),
         .executable(name: "rnn-train", targets: ["rnn-train"]),
@@ -45,21 +45,25 @@ let package = Package(
                 // sqrtf without errno lets the optimiser loops vectorise; AVX-512
                 // code in 512-bit registers (the AVX-512 kernels only).
                 cSettings: [.unsafeFlags(["-fno-math-errno", "-mprefer-vector-width=512"])]),
-        .target(
-            name: "CharRNN",
-            dependencies: [
-                "CZlib", "COpenBLAS", "COpenCL", "CCLBlast", "CSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Sources/CharRNN"
-        ),
-        .executableTarget(name: "rnn-vocab", dependencies: ["CharRNN"], path: "Sources/rnn-vocab"),
-        .executableTarget(name: "rnn-encode", dependencies: ["CharRNN"], path: "Sources/rnn-encode"),
-        .executableTarget(name: "rnn-train", dependencies: ["CharRNN", "CSupport"], path: "Sources/rnn-train"),
-        .executableTarget(name: "rnn-sample", dependencies: ["CharRNN"], path: "Sources/rnn-sample"),
-        .executableTarget(name: "rnn-ckpt", dependencies: ["CharRNN"], path: "Sources/rnn-ckpt"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "CSupport"], path: "Tests/CharRNNTests",
-                    exclude: ["Fixtures"]),
+        // The core: text, tensor files, the model and its CPU backend, training,
+        // sampling, checkpoints. No command line, no printing, no exit statuses,
+        // no environment: configuration comes in as values (ARCHITECTURE.md).
+        .target(name: "CharRNNCore", dependencies: ["CZlib", "COpenBLAS", "CSupport"], path: "Sources/CharRNNCore"),
+        // The OpenCL backend: the core's network over OpenCL kernels and CLBlast.
+        .target(name: "CharRNNOpenCL", dependencies: ["CharRNNCore", "COpenCL", "CCLBlast"], path: "Sources/CharRNNOpenCL"),
+        // What the five tools share: options, reporters, exit statuses, the
+        // environment, the --device choice.
+        .target(name: "CharRNNCLI",
+                dependencies: ["CharRNNCore", "CharRNNOpenCL", "CSupport",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/CharRNNCLI"),
+        .executableTarget(name: "rnn-vocab", dependencies: ["CharRNNCLI"], path: "Sources/rnn-vocab"),
+        .executableTarget(name: "rnn-encode", dependencies: ["CharRNNCLI"], path: "Sources/rnn-encode"),
+        .executableTarget(name: "rnn-train", dependencies: ["CharRNNCLI"], path: "Sources/rnn-train"),
+        .executableTarget(name: "rnn-sample", dependencies: ["CharRNNCLI"], path: "Sources/rnn-sample"),
+        .executableTarget(name: "rnn-ckpt", dependencies: ["CharRNNCLI"], path: "Sources/rnn-ckpt"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNNCore", "CharRNNOpenCL", "CharRNNCLI", "CSupport"],
+                    path: "Tests/CharRNNTests", exclude: ["Fixtures"]),
     ],
     // Swift 5 mode: the numerical code shares buffers across threads by design.
     swiftLanguageModes: [.v5]

@@ -228,7 +228,9 @@ ours_train() {   # model size threads iters warm [device]
   # The kernel plan (rnn-train --verbose): each product's chosen kernel.
   if [ "$dev" = cpu ]; then
     local key="$(echo "$m" | tr a-z A-Z) 2×$h, $th thread$([ "$th" = 1 ] || echo s)"
-    [ -n "${PLAN[$key]:-}" ] || PLAN[$key]=$(plan_summary "$TMP/train.err")
+    if [ -z "${PLAN[$key]:-}" ]; then
+      local p; p=$(plan_summary "$TMP/train.err"); [ -z "$p" ] || PLAN[$key]=$p
+    fi
     [ -n "$MACHINE" ] || MACHINE=$(sed -n 's/^rnn-train: kernels for [^:]*: //p' "$TMP/train.err" | head -1)
   fi
 }

@@ -1,6 +1,7 @@
 // rnn-encode: text to a tokens file (and back with --decode).
 import ArgumentParser
-import CharRNN
+import CharRNNCLI
+import CharRNNCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,7 @@ struct RnnEncode: ParsableCommand {
     var bytes = false
 
     @Option(name: .long, help: "What to do with a symbol not in --vocab: error, skip, or replace:C.")
-    var unknown: String = "error"
+    var unknown: UnknownOption = .error
 
     @Option(name: .shortAndLong, help: "Write to FILE (atomically) instead of stdout.")
     var output: String?
@@ -40,13 +41,10 @@ struct RnnEncode: ParsableCommand {
     var files: [String] = []
 
     func validate() throws {
-        if UnknownPolicy.parse(unknown, unit: .char) == nil && UnknownPolicy.parse(unknown, unit: .byte) == nil {
-            throw ValidationError("--unknown must be error, skip, or replace:C (got '\(unknown)').")
-        }
         if decode && files.count > 1 {
             throw ValidationError("--decode reads one tokens file.")
         }
-        if decode && (vocab != nil || bytes || unknown != "error" || force) {
+        if decode && (vocab != nil || bytes || unknown != .error || force) {
             throw ValidationError("--decode takes the vocabulary from the tokens file and writes text; drop --vocab, --bytes, --unknown and --force.")
         }
     }
@@ -58,14 +56,7 @@ struct RnnEncode: ParsableCommand {
         if decode {
             let tokens = try TokensFile.read(path: files.first)
             let codec = TokenCodec(vocab: tokens.vocab)
-            if let output, output != "-" {
-                let file = try AtomicFile(path: output)
-                try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: file.sink)
-                try file.commit()
-            } else {
-                try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: FileSink.standardOutput())
-            }
-            return
+            return try withOutput(to: output) { try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: $0) }
         }
         try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
         var vocabulary: Vocab? = nil
@@ -80,16 +71,13 @@ struct RnnEncode: ParsableCommand {
                 throw CharRNNError("--bytes was given but \(vocab) has unit=char", hint: "drop --bytes, or make the vocab with rnn-vocab --bytes")
             }
             vocabulary = parsed
-        } else if unknown != "error" {
+        } else if unknown != .error {
             printError("rnn-encode: warning: --unknown has no effect without --vocab (every symbol is in the built vocabulary)")
         }
         var (text, name) = try readInputsSized(files)
         let textCount = text.count
         let v = try vocabulary ?? text.withUnsafeBufferPointer { try Vocab.build(from: $0, unit: bytes ? .byte : .char, name: name) }
-        guard let policy = UnknownPolicy.parse(unknown, unit: v.unit) else {
-            throw CharRNNError("--unknown \(unknown) does not name one \(v.unit == .byte ? "byte" : "character")",
-                               hint: v.unit == .byte ? "with a byte vocabulary use an ASCII character or \\xHH" : "use one character or \\u{XXXX}")
-        }
+        let policy = try unknown.policy(unit: v.unit)
         // Consumes the text: with U8 tokens they take its place in memory.
         let tokensFile = TokensFile(vocab: v, tokens: try TokenCodec(vocab: v).encodeInPlace(&text, name: name, unknown: policy))
         if tokensFile.tokens.count == 0 {

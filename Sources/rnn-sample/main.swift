@@ -1,6 +1,12 @@
 // rnn-sample: generate text from a checkpoint, streamed to stdout.
 import ArgumentParser
-import CharRNN
+import CharRNNCLI
+import CharRNNCore
+
+/// --unknown for the prime: an error, or skip the symbols.
+enum PrimeUnknown: String, CaseIterable, ExpressibleByArgument {
+    case error, skip
+}
 
 struct RnnSample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,14 +51,14 @@ struct RnnSample: ParsableCommand {
     @Option(help: "Number of independent samples.")
     var count: Int = 1
 
-    @Option(help: "Written between samples (escapes \\n and \\t allowed; default: a blank line).")
+    @Option(help: "Written between samples (escapes \\n, \\t, \\r, \\\\, \\u{XXXX}, \\xHH; default: a blank line).")
     var separator: String?
 
-    @Option(help: "End a sample once it has produced STRING.")
+    @Option(help: "End a sample once it has produced STRING (escapes as --separator).")
     var stop: String?
 
     @Option(help: "Prime characters not in the vocabulary: error or skip.")
-    var unknown: String = "error"
+    var unknown: PrimeUnknown = .error
 
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -66,13 +72,12 @@ struct RnnSample: ParsableCommand {
         if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1] (got \(p)).") }
         if count < 1 { throw ValidationError("--count must be at least 1 (got \(count)).") }
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both.") }
-        if unknown != "error" && unknown != "skip" { throw ValidationError("--unknown must be error or skip (got '\(unknown)').") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty string.") }
     }
 
     func run() throws {
         try common.apply(tool: "rnn-sample", blasThreads: 1)  // the sampler splits big products itself
-        let deviceLabel = try deviceOptions.open()   // an unavailable device fails before reading anything
+        let engine = try deviceOptions.engine()   // an unavailable device fails before reading anything
         let clock = ContinuousClock()
         let start = clock.now
         let ckpt = try Checkpoint.load(path: checkpoint)
@@ -85,15 +90,18 @@ struct RnnSample: ParsableCommand {
         o.seed = seed
         o.echoPrime = echoPrime
         o.count = count
-        o.separator = separator.map { Array(unescape($0).utf8) }
-        o.stop = stop.map { Array(unescape($0).utf8) }
+        o.separator = separator.map(Escapes.bytes)
+        o.stop = stop.map(Escapes.bytes)
         o.flushEachSymbol = isTerminal(1)
-        o.prime = try primeSymbols(vocab: ckpt.vocab)
+        if let primeBytes = try prime.map({ Array($0.utf8) }) ?? primeFile.map({ try FileSource.open($0).readAll() }) {
+            o.prime = try Prime.ids(primeBytes, name: primeFile ?? "--prime", vocab: ckpt.vocab, checkpointName: checkpoint,
+                                    skipUnknown: unknown == .skip)
+        }
         if common.verbose {
             printError("rnn-sample: \(checkpoint): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
         }
-        let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, device: deviceOptions.computeDevice)
-        if common.verbose { printError("rnn-sample: device: \(deviceLabel)") }
+        let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, engine: engine)
+        if common.verbose { printError("rnn-sample: device: \(engine.label)") }
         let out = FileSink.standardOutput()
         let sampleStart = clock.now
         let produced = try generator.generate(o, to: out)
@@ -102,63 +110,6 @@ struct RnnSample: ParsableCommand {
             printError("rnn-sample: \(produced) characters in \(fixed(seconds, 3)) s, \(shortNumber(Double(produced) / max(seconds, 1e-9))) chars/s (total \(fixed((clock.now - start).seconds, 3)) s)")
         }
     }
-
-    /// The prime as vocabulary symbols; unknown ones are an error naming
-    /// them, or skipped.
-    func primeSymbols(vocab: Vocab) throws -> [UInt32] {
-        var bytes: [UInt8]
-        if let prime { bytes = Array(prime.utf8) }
-        else if let primeFile { bytes = try FileSource.open(primeFile).readAll() }
-        else { return [] }
-        var symbols: [UInt32] = []
-        let name = primeFile ?? "--prime"
-        switch vocab.unit {
-        case .byte: symbols = bytes.map(UInt32.init)
-        case .char:
-            do {
-                try bytes.withUnsafeBufferPointer { buf in
-                    try UTF8Scan.forEachScalar(buf, name: name) { s, _ in symbols.append(s) }
-                }
-            } catch let e as CharRNNError {
-                throw CharRNNError(e.what, hint: "\(checkpoint) models UTF-8 characters; give the prime as UTF-8 (e.g. iconv)")
-            }
-        }
-        let missing = symbols.filter { vocab.id(of: $0) == nil }
-        if !missing.isEmpty {
-            if unknown == "error" || missing.count == symbols.count {
-                let distinct = Array(Set(missing)).sorted()
-                let shown = distinct.prefix(5).map { vocab.describe($0) }.joined(separator: ", ") + (distinct.count > 5 ? " and \(distinct.count - 5) more" : "")
-                let what = missing.count == symbols.count ? "no character of the prime is in the vocabulary" : "the prime has characters not in the vocabulary"
-                throw CharRNNError("\(what): \(shown)",
-                                   hint: missing.count == symbols.count ? "use characters the model knows (rnn-ckpt vocab \(checkpoint))" : "remove them, or use --unknown skip")
-            }
-            symbols = symbols.filter { vocab.id(of: $0) != nil }
-        }
-        return symbols
-    }
-}
-
-/// \n, \t and \\ in option strings.
-func unescape(_ s: String) -> String {
-    var out = ""
-    var escaping = false
-    for ch in s {
-        if escaping {
-            switch ch {
-            case "n": out.append("\n")
-            case "t": out.append("\t")
-            case "\\": out.append("\\")
-            default: out.append("\\"); out.append(ch)
-            }
-            escaping = false
-        } else if ch == "\\" {
-            escaping = true
-        } else {
-            out.append(ch)
-        }
-    }
-    if escaping { out.append("\\") }
-    return out
 }
 
 Tool.main(RnnSample.self, name: "rnn-sample")

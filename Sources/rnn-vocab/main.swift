@@ -1,6 +1,7 @@
 // rnn-vocab: the vocabulary of a text (ids by code point, counts) as TSV.
 import ArgumentParser
-import CharRNN
+import CharRNNCLI
+import CharRNNCore
 
 struct RnnVocab: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,15 +41,7 @@ struct RnnVocab: ParsableCommand {
             throw CharRNNError(text.isEmpty ? "\(name) is empty" : "no symbol occurs \(minCount) times in \(name)",
                                hint: text.isEmpty ? "give some text" : "lower --min-count")
         }
-        if let output, output != "-" {
-            let file = try AtomicFile(path: output)
-            try file.sink.write(vocab.tsv)
-            try file.commit()
-        } else {
-            let out = FileSink.standardOutput()
-            try out.write(vocab.tsv)
-            try out.flush()
-        }
+        try writeOutput(vocab.tsv, to: output)
     }
 }
 

@@ -3,7 +3,9 @@
 // MPI path (Tests/e2e/mpi.sh) runs the same Trainer code over mpirun.
 import XCTest
 import Foundation
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 
 /// Threads of one process as a process group (sums through shared memory).
 final class ThreadGroup: @unchecked Sendable {
@@ -253,32 +255,35 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
-    /// Sampling splits each product's rows over a spinning team when the
-    /// weights are large: the logits are those of one thread.
+    /// Sampling one stream splits each product's rows over a spinning team
+    /// when the weights are large: the logits are those of one thread.
     func testSamplerThreadsGiveTheSameLogits() throws {
+        func stepper(_ config: ModelConfig, _ params: [Float], threads: Int) throws -> NetworkRunner<CPUOps> {
+            try XCTUnwrap(try CPUEngine().stepper(config: config, params: params, streams: 1, threads: threads) as? NetworkRunner<CPUOps>)
+        }
         for cell in CellKind.allCases {
             let config = ModelConfig(cell: cell, rnnSize: cell == .rnn ? 800 : 460, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: 37)
             let layout = ParamLayout(config)
-            XCTAssertGreaterThanOrEqual(layout.total * 4, Sampler.splitFromBytes, "big enough to split")
+            XCTAssertGreaterThanOrEqual(layout.total * 4, CPUEngine.splitFromBytes, "big enough to split")
             var r = RNG(seed: 11)
             let params = (0..<layout.total).map { _ in Float(r.uniform() * 0.3 - 0.15) }
-            let one = Sampler(config: config, params: params, threads: 1)
-            XCTAssertEqual(one.threadCount, 1)
+            let one = try stepper(config, params, threads: 1)
+            XCTAssertNil(one.network.ops.team)
             for threads in [2, 3] {
-                let many = Sampler(config: config, params: params, threads: threads)
-                XCTAssertEqual(many.threadCount, threads)
+                let many = try stepper(config, params, threads: threads)
+                XCTAssertEqual(many.network.ops.team?.count, threads)
                 var tokens = RNG(seed: 12)
                 for step in 0..<40 {
-                    let token = tokens.below(37)
-                    let a = Array(one.step(token: token)), b = Array(many.step(token: token))
+                    let token = [Int32(tokens.below(37))]
+                    let a = Array(try one.step(token)), b = Array(try many.step(token))
                     let worst = zip(a, b).map { abs($0 - $1) }.max()!
                     XCTAssertLessThanOrEqual(worst, 1e-5, "\(cell) \(threads) threads, step \(step)")
                 }
-                one.reset()
+                try one.reset()
             }
         }
         // Small models stay on one thread (they fit in one core's cache).
         let small = ModelConfig(cell: .lstm, rnnSize: 128, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: 65)
-        XCTAssertEqual(Sampler(config: small, params: [Float](repeating: 0, count: ParamLayout(small).total), threads: 2).threadCount, 1)
+        XCTAssertNil(try stepper(small, [Float](repeating: 0, count: ParamLayout(small).total), threads: 2).network.ops.team)
     }
 }

@@ -2,7 +2,9 @@
 // must now be rejected with a CharRNNError by the same calls the harness
 // makes. The files are in Fixtures/fuzz/ (made by Fuzz/make-regressions.py);
 // their framed copies are also seeds in Fuzz/corpus/tensorfile/.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import Foundation
 import XCTest
 

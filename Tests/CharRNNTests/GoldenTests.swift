@@ -1,6 +1,8 @@
 // Our models against PyTorch on the same weights: golden fixtures made by
 // bench/golden.py (its header says how to regenerate them and their layout).
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import Foundation
 import XCTest
 

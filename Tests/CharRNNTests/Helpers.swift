@@ -1,6 +1,8 @@
 // Shared test helpers: temporary folders, running a program, checking that
 // a call throws a CharRNNError whose message has the expected words.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import Foundation
 import XCTest
 

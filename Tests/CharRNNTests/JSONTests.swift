@@ -1,6 +1,8 @@
 // The JSON reader and writer used for safetensors headers and metadata:
 // round trips, escapes, surrogate pairs, strictness, exact integers.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import Foundation
 import XCTest
 

@@ -4,7 +4,9 @@
 // are among the candidates, it gives the same training losses as
 // OpenBLAS, and its cache gives the same plan back.
 import XCTest
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import CSupport
 
 final class KernelTests: XCTestCase {

@@ -1,7 +1,9 @@
 // Gradients of the reference model against central finite differences (in
 // Double), and the fast Float network against the reference.
 import XCTest
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import CSupport
 
 final class ModelGradientTests: XCTestCase {

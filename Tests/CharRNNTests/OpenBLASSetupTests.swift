@@ -1,12 +1,14 @@
 // Which OpenBLAS core type a tool asks for, given what OpenBLAS detected
 // and what the CPU supports.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import XCTest
 import COpenBLAS
 
 final class OpenBLASSetupTests: XCTestCase {
     func recommend(_ detected: String, avx2: Bool = false, avx512: Bool = false, bf16: Bool = false) -> String? {
-        OpenBLASSetup.recommendedCoreType(detected: detected, avx2: avx2, avx512: avx512, avx512bf16: bf16)
+        OpenBLAS.recommendedCoreType(detected: detected, avx2: avx2, avx512: avx512, avx512bf16: bf16)
     }
 
     func testMisdetectedAVX512CPUGetsAVX512Kernels() {
@@ -42,10 +44,10 @@ final class OpenBLASSetupTests: XCTestCase {
 
     func testDescribeNamesTheKernels() {
         let line = OpenBLASSetup.describe()
-        XCTAssertTrue(line.hasPrefix("OpenBLAS kernels: \(OpenBLASSetup.coreName) ("), line)
+        XCTAssertTrue(line.hasPrefix("OpenBLAS kernels: \(OpenBLAS.coreName) ("), line)
         let threads = Int(openblas_get_num_threads())
         XCTAssertTrue(line.hasSuffix(" \(threads) thread\(threads == 1 ? "" : "s")"), line)
-        XCTAssertFalse(OpenBLASSetup.coreName.isEmpty)
-        XCTAssertNotEqual(OpenBLASSetup.coreName, "unknown")
+        XCTAssertFalse(OpenBLAS.coreName.isEmpty)
+        XCTAssertNotEqual(OpenBLAS.coreName, "unknown")
     }
 }

@@ -7,7 +7,9 @@
 // result (the summation order differs); element-wise kernels 1e-5 relative
 // (they use the same exp/tanh approximations as the CPU); training losses
 // 1e-4 relative at every one of 50 steps; argmax samples identical.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import CSupport
 import Foundation
 import XCTest
@@ -114,8 +116,9 @@ final class OpenCLTests: XCTestCase {
         var r = RNG(seed: 1)
         let params = initialParameters(ParamLayout(config), rng: &r)
         let batch = context.info.maxAllocation / (4 * 256 * 4) + 1
-        assertThrowsCharRNNError(["cannot allocate", "the gates of layer 0", context.info.selector]) {
-            try CLNetwork(context: context, config: config, params: params, batch: batch, seqLength: 4)
+        assertThrowsCharRNNError(["cannot allocate", "the gates of layer 1", context.info.selector]) {
+            try CLTrainingBackend(context: context, config: config, batch: batch, seqLength: 4, params: params,
+                                  optimizer: Optimizer(kind: .rmsprop, count: params.count, decayRate: 0.95))
         }
     }
 
@@ -194,10 +197,10 @@ final class OpenCLTests: XCTestCase {
         // to ~3e-5 on these inputs. A wrong formula differs by ~0.1.
         let cellTolerance: Float = 1e-4
         // LSTM forward and backward.
-        let gates = random(rows * 4 * H, 4), cPrev = random(rows * H, 2)
+        let gates = random(rows * 4 * H, 4), cPrev = random(rows * H, 2), bias4 = random(4 * H)
         var acts = gates, cNext = [Float](repeating: 0, count: rows * H), tanhC = cNext, hNext = cNext
-        charrnn_lstm_forward(&acts, nil, cPrev, &cNext, &tanhC, &hNext, rows, H)
-        let (gActs, gC, gT, gH) = try runner.lstmForward(gates: gates, cPrev: cPrev, rows: rows, H: H)
+        charrnn_lstm_forward(&acts, bias4, cPrev, &cNext, &tanhC, &hNext, rows, H)
+        let (gActs, gC, gT, gH) = try runner.lstmForward(gates: gates, bias: bias4, cPrev: cPrev, rows: rows, H: H)
         for (name, got, want) in [("acts", gActs, acts), ("c", gC, cNext), ("tanh c", gT, tanhC), ("h", gH, hNext)] {
             XCTAssertLessThan(elementwiseDifference(got, want), cellTolerance, "lstm forward \(name)")
         }
@@ -210,10 +213,10 @@ final class OpenCLTests: XCTestCase {
         XCTAssertLessThan(elementwiseDifference(gdc, dc), cellTolerance, "lstm backward dc")
 
         // GRU forward and backward.
-        let xg = random(rows * 3 * H, 3), hg = random(rows * 3 * H, 3), hPrev = random(rows * H)
+        let xg = random(rows * 3 * H, 3), hg = random(rows * 3 * H, 3), hPrev = random(rows * H), bias3 = random(3 * H)
         var gruActs = xg, gruH = [Float](repeating: 0, count: rows * H)
-        charrnn_gru_forward(&gruActs, nil, hg, hPrev, &gruH, rows, H)
-        let (gGruActs, gGruH) = try runner.gruForward(xg: xg, hg: hg, hPrev: hPrev, rows: rows, H: H)
+        charrnn_gru_forward(&gruActs, bias3, hg, hPrev, &gruH, rows, H)
+        let (gGruActs, gGruH) = try runner.gruForward(xg: xg, bias: bias3, hg: hg, hPrev: hPrev, rows: rows, H: H)
         XCTAssertLessThan(elementwiseDifference(gGruActs, gruActs), cellTolerance, "gru forward acts")
         XCTAssertLessThan(elementwiseDifference(gGruH, gruH), cellTolerance, "gru forward h")
         var dX = [Float](repeating: 0, count: rows * 3 * H), dHH = dX, dn = dhNext
@@ -224,10 +227,10 @@ final class OpenCLTests: XCTestCase {
         XCTAssertLessThan(elementwiseDifference(gdn, dn), cellTolerance, "gru backward dh_next")
 
         // RNN forward and backward.
-        let pre = random(rows * H, 3)
+        let pre = random(rows * H, 3), bias1 = random(H)
         var rnnActs = pre, rnnH = [Float](repeating: 0, count: rows * H)
-        charrnn_rnn_forward(&rnnActs, nil, &rnnH, rows, H)
-        let (gRnnActs, gRnnH) = try runner.rnnForward(pre: pre)
+        charrnn_rnn_forward(&rnnActs, bias1, &rnnH, rows, H)
+        let (gRnnActs, gRnnH) = try runner.rnnForward(pre: pre, bias: bias1, rows: rows, H: H)
         XCTAssertLessThan(elementwiseDifference(gRnnActs, rnnActs), cellTolerance, "rnn forward")
         XCTAssertLessThan(elementwiseDifference(gRnnH, rnnH), cellTolerance, "rnn forward h")
         var rnnD = [Float](repeating: 0, count: rows * H)
@@ -236,7 +239,8 @@ final class OpenCLTests: XCTestCase {
 
         // Saturated inputs and NaN: the clamps match and NaN gets through.
         let extreme: [Float] = [-200, -90, -8, 0, 8, 90, 200, .nan]
-        let (satActs, _) = try runner.rnnForward(pre: extreme)
+        let (satActs, _) = try runner.rnnForward(pre: extreme, bias: [Float](repeating: 0, count: extreme.count), rows: 1,
+                                                 H: extreme.count)
         var cpuSat = extreme, cpuSatH = extreme
         charrnn_rnn_forward(&cpuSat, nil, &cpuSatH, 1, extreme.count)
         for (a, b) in zip(satActs.prefix(7), cpuSat.prefix(7)) { XCTAssertEqual(a, b, accuracy: 1e-6, "saturated") }
@@ -259,7 +263,7 @@ final class OpenCLTests: XCTestCase {
             let logits = random(rows * V, 6), targets = randomIDs(rows, below: V)
             var cpu = logits
             let cpuLoss = cpu.withUnsafeMutableBufferPointer { z in
-                softmaxCrossEntropySum(logits: z.baseAddress!, targets: targets, rows: rows, classes: V, gradientScale: 1 / Float(rows))
+                charrnn_softmax_xent(z.baseAddress!, nil, targets, rows, V, 1 / Float(rows))
             }
             let (loss, grad) = try runner.softmaxCrossEntropy(logits: logits, targets: targets, classes: V, gradientScale: 1 / Float(rows))
             XCTAssertEqual(loss, cpuLoss, accuracy: 1e-5 * abs(cpuLoss), "loss \(rows)×\(V)")
@@ -395,7 +399,7 @@ final class OpenCLTests: XCTestCase {
                 o.optimizer = optimizer
                 let reporter = SilentReporter()
                 let trainer = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: "synthetic",
-                                          options: o, device: device, reporter: reporter)
+                                          options: o, engine: try makeEngine(device), reporter: reporter)
                 XCTAssertEqual(try trainer.run(), .finished)
                 runs.append((reporter, trainer))
             }
@@ -437,7 +441,7 @@ final class OpenCLTests: XCTestCase {
             var argmaxOptions = SamplingOptions()
             argmaxOptions.length = 200
             argmaxOptions.argmax = true
-            argmaxOptions.prime = Array("the cat ".unicodeScalars.map(\.value))
+            argmaxOptions.prime = "the cat ".unicodeScalars.map { Int32(ckpt.vocab.id(of: $0.value)!) }
             var seeded = SamplingOptions()
             seeded.length = 200
             seeded.seed = 11
@@ -445,7 +449,7 @@ final class OpenCLTests: XCTestCase {
                 var texts: [[UInt8]] = []
                 for device in [ComputeDevice.cpu, .openCL(.automatic)] {
                     let sink = MemorySink()
-                    let generator = try Generator(checkpoint: ckpt, device: device)
+                    let generator = try Generator(checkpoint: ckpt, engine: try makeEngine(device))
                     XCTAssertEqual(try generator.generate(options, to: sink), 200)
                     texts.append(sink.bytes)
                 }
@@ -454,18 +458,21 @@ final class OpenCLTests: XCTestCase {
             }
 
             // Step by step logits and state.
-            let cpu = Sampler(config: ckpt.config, params: ckpt.params)
-            let cl = try CLSampler(context: context, config: ckpt.config, params: ckpt.params)
+            let cpu = try XCTUnwrap(try CPUEngine().stepper(config: ckpt.config, params: ckpt.params, streams: 1, threads: 1)
+                                    as? NetworkRunner<CPUOps>)
+            let cl = try XCTUnwrap(try CLEngine(.automatic).stepper(config: ckpt.config, params: ckpt.params, streams: 1, threads: 1)
+                                   as? NetworkRunner<CLNetworkOps>)
+            _ = context
             for token in [1, 5, 2, 2, 7, 0, 3] {
-                let a = Array(cpu.step(token: token)), b = Array(try cl.step(token: token))
+                let a = Array(try cpu.step([Int32(token)])), b = Array(try cl.step([Int32(token)]))
                 XCTAssertLessThan(normwiseDifference(b, a), 1e-5, "\(cell): logits")
             }
-            XCTAssertLessThan(normwiseDifference(try cl.hidden(layer: 1), cpu.hidden(layer: 1)), 1e-5)
+            XCTAssertLessThan(normwiseDifference(try cl.network.carriedState().h[1], try cpu.network.carriedState().h[1]), 1e-5)
 
             // Evaluation in chunks (256, 256, then a shorter one).
             let ids = (0..<600).map { _ in Int32.random(in: 0..<Int32(data.vocab.count), using: &rng) }
             let onCPU = try evaluate(checkpoint: ckpt, ids: ids, skipped: 0)
-            let onCL = try evaluate(checkpoint: ckpt, ids: ids, skipped: 0, device: .openCL(.automatic))
+            let onCL = try evaluate(checkpoint: ckpt, ids: ids, skipped: 0, engine: try CLEngine(.automatic))
             XCTAssertEqual(onCL.loss, onCPU.loss, accuracy: 1e-5 * onCPU.loss, "\(cell): eval")
             XCTAssertEqual(onCL.predictions, 599)
         }
@@ -489,21 +496,21 @@ final class OpenCLTests: XCTestCase {
                 o.evalValEvery = 20
                 let straight = SilentReporter()
                 let a = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: "s", options: o,
-                                    device: first, reporter: straight)
+                                    engine: try makeEngine(first), reporter: straight)
                 _ = try a.run()
                 // Half on the first device, the rest on the second.
                 var half = o
                 half.checkpointDir = dirB
                 half.maxIterations = 20
                 let b1 = try Trainer(config: config, vocab: data.vocab, tokens: data.tokens, tokensName: "s", options: half,
-                                     device: first, reporter: SilentReporter())
+                                     engine: try makeEngine(first), reporter: SilentReporter())
                 _ = try b1.run()
                 let saved = try Checkpoint.load(path: b1.lastCheckpoint!)
                 var rest = saved.options
                 rest.maxIterations = 40
                 let resumed = SilentReporter()
                 let b2 = try Trainer(config: saved.config, vocab: data.vocab, tokens: data.tokens, tokensName: "s", options: rest,
-                                     resume: saved, device: second, reporter: resumed)
+                                     resume: saved, engine: try makeEngine(second), reporter: resumed)
                 _ = try b2.run()
                 XCTAssertEqual(b2.progress.iteration, 40, what)
                 XCTAssertEqual(resumed.trainLosses.count, 20, what)
@@ -516,5 +523,13 @@ final class OpenCLTests: XCTestCase {
                 XCTAssertEqual(b2.progress.rng, a.progress.rng, "\(what): the same RNG stream")
             }
         }
+    }
+}
+
+/// The engine of a device, as the tools make it.
+func makeEngine(_ device: ComputeDevice) throws -> ComputeEngine {
+    switch device {
+    case .cpu: return CPUEngine()
+    case .openCL(let selector): return try CLEngine(selector)
     }
 }

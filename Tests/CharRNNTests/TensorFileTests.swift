@@ -1,7 +1,9 @@
 // Tensor files: round trips for every dtype (gzip and plain, memory and
 // disk), the safetensors layout checked by an independent reader, and
 // every way a damaged or foreign file is rejected.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import Foundation
 import XCTest
 

@@ -1,6 +1,8 @@
 // Text <-> ids: exact round trips for each corpus (scalars and bytes),
 // the tokens dtype by vocab size, and the unknown-symbol policies.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import XCTest
 
 func encode(_ bytes: [UInt8], vocab: Vocab, unknown: UnknownPolicy = .error) throws -> Tensor {

@@ -1,7 +1,9 @@
 // Training: char-rnn's data split, optimisers, learning on a small corpus,
 // exact resume, determinism, and the checkpoint's PyTorch names and shapes.
 import XCTest
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 
 final class SilentReporter: TrainReporter {
     var validations: [Double] = []
@@ -12,6 +14,8 @@ final class SilentReporter: TrainReporter {
     func validation(iteration: Int, total: Int, epoch: Double, valLoss: Double, learningRate: Double,
                     checkpoint: String, seconds: Double) { validations.append(valLoss) }
     func sample(iteration: Int, text: String) {}
+    var warnings: [String] = []
+    func warning(_ line: String) { warnings.append(line) }
 }
 
 func temporaryDirectory() -> String {

@@ -1,6 +1,8 @@
 // Strict UTF-8 decoding: each kind of invalid input names the byte offset
 // of the fault; valid text decodes to the same scalars as Swift's String.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import XCTest
 
 /// (scalar, offset) pairs, or the error.

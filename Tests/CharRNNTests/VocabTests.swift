@@ -1,7 +1,9 @@
 // The vocabulary: building it from text (scalars or bytes, ids in code
 // point order, --min-count), its TSV form (escapes, exact round trip) and
 // the errors a damaged vocab file gives, each naming its line.
-import CharRNN
+@testable import CharRNNCore
+@testable import CharRNNOpenCL
+@testable import CharRNNCLI
 import XCTest
 
 func buildVocab(_ text: String, unit: TextUnit = .char, minCount: Int = 1) throws -> Vocab {

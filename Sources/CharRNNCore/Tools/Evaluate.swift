@@ -1,0 +1,73 @@
+// Cross-entropy of a text under a model: the text is run from a zero state
+// in order, each symbol predicting the next (n symbols, n - 1 predictions),
+// in chunks through the batched network with the state carried.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct EvalResult {
+    public var loss: Double          // nats per character
+    public var predictions: Int
+    public var skipped: Int
+    public var bitsPerChar: Double { loss / ln2 }
+    public var perplexity: Double { exp(loss) }
+
+    /// rnn-ckpt eval's line for a text of `characters` known characters.
+    public func line(characters: Int) -> String {
+        "loss \(fixed(loss, 4)) nats/char, \(fixed(bitsPerChar, 4)) bits/char, perplexity \(fixed(perplexity, 3)), \(characters) characters (\(predictions) predicted, \(skipped) skipped)"
+    }
+
+    /// rnn-ckpt eval --json's record.
+    public func json(characters: Int) -> JSONValue {
+        .object([("loss", .double(loss)), ("bits_per_char", .double(bitsPerChar)), ("perplexity", .double(perplexity)),
+                 ("characters", .int(characters)), ("predictions", .int(predictions)), ("skipped", .int(skipped))])
+    }
+}
+
+/// The loss of `ids` under the checkpoint's model on `engine`.
+public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads: Int = 1,
+                     engine: ComputeEngine = CPUEngine()) throws -> EvalResult {
+    let n = ids.count
+    guard n >= 2 else { return EvalResult(loss: .nan, predictions: 0, skipped: skipped) }
+    let scorer = try engine.scorer(config: checkpoint.config, params: checkpoint.params, chunk: min(256, n - 1), threads: threads)
+    var total = 0.0
+    var position = 0
+    while position < n - 1 {
+        let length = min(scorer.chunk, n - 1 - position)
+        let inputs = Array(ids[position..<(position + length)])
+        let targets = Array(ids[(position + 1)..<(position + 1 + length)])
+        total += try scorer.loss(inputs: inputs, targets: targets) * Double(length)
+        position += length
+    }
+    return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
+}
+
+/// A text (or tokens file) to evaluate as ids under `vocab`: a tokens file
+/// (gzip or safetensors) is mapped through its symbols, so one with
+/// another vocabulary still works; text is encoded. Symbols the model does
+/// not know are skipped and counted.
+public func evaluationIDs(_ bytes: [UInt8], name: String, vocab: Vocab, checkpointName: String) throws
+    -> (ids: [Int32], unknown: [UInt32: Int]) {
+    let looksLikeTensorFile = bytes.starts(with: [0x1f, 0x8b])
+        || (bytes.count > 9 && bytes[8] == UInt8(ascii: "{") && bytes[3...7].allSatisfy { $0 == 0 })
+    if looksLikeTensorFile {
+        let tokens = try TokensFile.read(from: MemorySource(bytes), name: name)
+        if tokens.vocab.unit != vocab.unit {
+            throw CharRNNError("\(name) holds \(tokens.vocab.unit == .byte ? "bytes" : "characters") but \(checkpointName) models \(vocab.unit == .byte ? "bytes" : "characters")",
+                               hint: "evaluate the text itself, or encode it \(vocab.unit == .byte ? "with" : "without") --bytes")
+        }
+        let toids = TokenIDs(tokens.tokens)
+        let map = tokens.vocab.symbols.map { vocab.id(of: $0).map(Int32.init) }
+        var ids: [Int32] = [], unknown: [UInt32: Int] = [:]
+        for i in 0..<toids.count {
+            if let id = map[toids[i]] { ids.append(id) } else { unknown[tokens.vocab.symbols[toids[i]], default: 0] += 1 }
+        }
+        return (ids, unknown)
+    }
+    do {
+        return try bytes.withUnsafeBufferPointer { try TokenCodec(vocab: vocab).ids($0, name: name, unknown: .skip) }
+    } catch let e as CharRNNError {
+        throw CharRNNError(e.what, hint: "\(checkpointName) models UTF-8 characters; convert the text (e.g. iconv)")
+    }
+}
