@@ -58,6 +58,7 @@ unit-test:
 	$(SWIFT) test $(SWIFTFLAGS)
 
 e2e-test: build
+	python3 Tests/e2e/layers.py
 	bash Tests/e2e/cli.sh $(BIN)
 	bash Tests/e2e/train.sh $(BIN)
 	bash Tests/e2e/sample.sh $(BIN)

@@ -2,7 +2,7 @@
 // libFuzzer targets for charrnn's parsers. A separate package so that the
 // main package's `swift build` / `swift test` never build them. Build and
 // run with `make fuzz` (see the README in this folder), which passes
-// -sanitize=fuzzer,address to every Swift module, CharRNN included, so the
+// -sanitize=fuzzer,address to every Swift module, CharRNNCore included, so the
 // fuzzer sees the library's coverage.
 import PackageDescription
 
@@ -11,7 +11,7 @@ import PackageDescription
 // with libFuzzer's own main(). Each target is one file defining
 // LLVMFuzzerTestOneInput with @_cdecl, compiled with -parse-as-library.
 let flags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
-let charRNN: Target.Dependency = .product(name: "CharRNN", package: "charrnn")
+let charRNN: Target.Dependency = .product(name: "CharRNNCore", package: "charrnn")
 
 let package = Package(
     name: "charrnn-fuzz",

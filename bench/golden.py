@@ -11,7 +11,7 @@
 # The output is deterministic for a given PyTorch version: weights, states and
 # tokens come from fixed torch seeds, and every number is float64.
 #
-# The model is exactly the checkpoint's (DESIGN.md, "Tensor files"):
+# The model is exactly the checkpoint's (charrnn-files(5)):
 # nn.Embedding (optional) + nn.LSTM/GRU/RNN(batch_first=True) + nn.Linear,
 # with one-hot input over the vocabulary when there is no embedding.
 #

@@ -1,5 +1,8 @@
 // How rnn-train reports: a status line on a terminal, log lines otherwise,
 // JSON lines for --metrics, nothing but errors with --quiet.
+#if canImport(Glibc)
+import Glibc
+#endif
 import CharRNNCore
 
 public final class ConsoleTrainReporter: TrainReporter {
@@ -75,9 +78,3 @@ func writeStderr(_ text: String) {
     var t = text
     t.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
 }
-
-
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,14 +1,15 @@
 // Each OpenCL op with host arrays in and out (upload, run, read back), so
 // that the tests can compare every kernel against the CPU's on random
-// inputs. Not for speed: every call allocates and synchronises.
+// inputs (reached with @testable import). Not for speed: every call
+// allocates and synchronises.
 import CharRNNCore
 import COpenCL
 
-public struct OpenCLOpRunner {
+struct OpenCLOpRunner {
     let cl: CLContext
     var ops: CLOps { CLOps(cl: cl) }
 
-    public init(context: CLContext) { cl = context }
+    init(context: CLContext) { cl = context }
 
     func up(_ values: [Float], _ name: String = "a test input") throws -> FloatBuf {
         let b = try FloatBuf(cl, count: values.count, name: name)
@@ -23,7 +24,7 @@ public struct OpenCLOpRunner {
     }
 
     /// C (M×N) = alpha·op(A)·op(B) + beta·C, row-major, as BLAS.swift's gemm.
-    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
+    func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
                      b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) throws -> [Float] {
         let (da, db, dc) = (try up(a), try up(b), try up(c))
         try cl.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: da, lda: lda, b: db, ldb: ldb,
@@ -32,14 +33,14 @@ public struct OpenCLOpRunner {
     }
 
     /// y = alpha·A·x + beta·y (A is M×N row-major).
-    public func gemv(m: Int, n: Int, a: [Float], x: [Float], beta: Float, y: [Float]) throws -> [Float] {
+    func gemv(m: Int, n: Int, a: [Float], x: [Float], beta: Float, y: [Float]) throws -> [Float] {
         let (da, dx, dy) = (try up(a), try up(x), try up(y))
         try cl.gemv(m: m, n: n, a: da, lda: n, x: dx, beta: beta, y: dy)
         return try dy.read()
     }
 
     /// rows × width of (p[bias1+j]) (+ p[bias2+j]) (+ p[weight + j·V + ids[r]]).
-    public func biasRows(params: [Float], bias1: Int?, bias2: Int?, oneHot: (weight: Int, V: Int)?, ids: [Int32],
+    func biasRows(params: [Float], bias1: Int?, bias2: Int?, oneHot: (weight: Int, V: Int)?, ids: [Int32],
                          width: Int) throws -> [Float] {
         let out = try FloatBuf(cl, count: ids.count * width, name: "out")
         try ops.biasRows(out, 0, params: try up(params), bias1: bias1, bias2: bias2, oneHot: oneHot, ids: try up(ids),
@@ -48,14 +49,14 @@ public struct OpenCLOpRunner {
     }
 
     /// Rows of an embedding table: p[table + ids[r]·E ..+E].
-    public func gatherRows(params: [Float], table: Int, ids: [Int32], width: Int) throws -> [Float] {
+    func gatherRows(params: [Float], table: Int, ids: [Int32], width: Int) throws -> [Float] {
         let out = try FloatBuf(cl, count: ids.count * width, name: "out")
         try ops.gatherRows(out, 0, params: try up(params), table: table, ids: try up(ids), 0, rows: ids.count, width: width)
         return try out.read()
     }
 
     /// LSTM step forward: (activations, c_next, tanh_c, h_next).
-    public func lstmForward(gates: [Float], bias: [Float], cPrev: [Float], rows: Int, H: Int) throws -> ([Float], [Float], [Float], [Float]) {
+    func lstmForward(gates: [Float], bias: [Float], cPrev: [Float], rows: Int, H: Int) throws -> ([Float], [Float], [Float], [Float]) {
         let g = try up(gates), c = try up(cPrev + [Float](repeating: 0, count: rows * H))
         let tc = try FloatBuf(cl, count: rows * H, name: "tc"), h = try FloatBuf(cl, count: rows * H, name: "h")
         try ops.lstmForward(gates: g, 0, bias: try up(bias), c: c, cPrev: 0, cNext: rows * H, tanhC: tc, 0, h: h, hNext: 0,
@@ -64,7 +65,7 @@ public struct OpenCLOpRunner {
     }
 
     /// LSTM step backward: (d_pre, dc_next after).
-    public func lstmBackward(acts: [Float], cPrev: [Float], tanhC: [Float], dAbove: [Float], dhNext: [Float],
+    func lstmBackward(acts: [Float], cPrev: [Float], tanhC: [Float], dAbove: [Float], dhNext: [Float],
                              dcNext: [Float], rows: Int, H: Int) throws -> ([Float], [Float]) {
         let dp = try FloatBuf(cl, count: rows * 4 * H, name: "dp"), dc = try up(dcNext)
         try ops.lstmBackward(acts: try up(acts), 0, c: try up(cPrev), cPrev: 0, tanhC: try up(tanhC), 0, dAbove: try up(dAbove), 0,
@@ -73,14 +74,14 @@ public struct OpenCLOpRunner {
     }
 
     /// GRU step forward: (activations r,z,n, h_next).
-    public func gruForward(xg: [Float], bias: [Float], hg: [Float], hPrev: [Float], rows: Int, H: Int) throws -> ([Float], [Float]) {
+    func gruForward(xg: [Float], bias: [Float], hg: [Float], hPrev: [Float], rows: Int, H: Int) throws -> ([Float], [Float]) {
         let x = try up(xg), h = try up(hPrev + [Float](repeating: 0, count: rows * H))
         try ops.gruForward(xg: x, 0, bias: try up(bias), hg: try up(hg), 0, h: h, hPrev: 0, hNext: rows * H, rows: rows, H: H)
         return (try x.read(), try h.read(count: rows * H, at: rows * H))
     }
 
     /// GRU step backward: (d_x, d_h, dh_next after).
-    public func gruBackward(acts: [Float], hg: [Float], hPrev: [Float], dAbove: [Float], dhNext: [Float],
+    func gruBackward(acts: [Float], hg: [Float], hPrev: [Float], dAbove: [Float], dhNext: [Float],
                             rows: Int, H: Int) throws -> ([Float], [Float], [Float]) {
         let dx = try FloatBuf(cl, count: rows * 3 * H, name: "dx"), dh = try FloatBuf(cl, count: rows * 3 * H, name: "dh")
         let dn = try up(dhNext)
@@ -90,21 +91,21 @@ public struct OpenCLOpRunner {
     }
 
     /// RNN step forward: (activations, h_next).
-    public func rnnForward(pre: [Float], bias: [Float], rows: Int, H: Int) throws -> ([Float], [Float]) {
+    func rnnForward(pre: [Float], bias: [Float], rows: Int, H: Int) throws -> ([Float], [Float]) {
         let p = try up(pre), h = try FloatBuf(cl, count: pre.count, name: "h")
         try ops.rnnForward(pre: p, 0, bias: try up(bias), h: h, hNext: 0, rows: rows, H: H)
         return (try p.read(), try h.read())
     }
 
     /// RNN step backward: d_pre.
-    public func rnnBackward(acts: [Float], dAbove: [Float], dhNext: [Float]) throws -> [Float] {
+    func rnnBackward(acts: [Float], dAbove: [Float], dhNext: [Float]) throws -> [Float] {
         let dp = try FloatBuf(cl, count: acts.count, name: "dp")
         try ops.rnnBackward(acts: try up(acts), 0, dAbove: try up(dAbove), 0, dhNext: try up(dhNext), dPre: dp, 0, count: acts.count)
         return try dp.read()
     }
 
     /// x · (keep[i] ? scale : 0).
-    public func dropout(_ x: [Float], keep: [Bool], scale: Float) throws -> [Float] {
+    func dropout(_ x: [Float], keep: [Bool], scale: Float) throws -> [Float] {
         let m = try ByteBuf(cl, count: keep.count, name: "mask")
         try m.write(keep.map { $0 ? 1 : 0 })
         let y = try FloatBuf(cl, count: x.count, name: "y")
@@ -114,7 +115,7 @@ public struct OpenCLOpRunner {
 
     /// Summed softmax cross-entropy (reduced on the device) and, with a
     /// gradient scale, the gradient in place of the logits.
-    public func softmaxCrossEntropy(logits: [Float], targets: [Int32], classes V: Int, gradientScale: Float?) throws -> (Double, [Float]) {
+    func softmaxCrossEntropy(logits: [Float], targets: [Int32], classes V: Int, gradientScale: Float?) throws -> (Double, [Float]) {
         let z = try up(logits), loss = try FloatBuf(cl, count: targets.count, name: "loss"), sum = try FloatBuf(cl, count: 2, name: "sum")
         try ops.softmaxXent(z, targets: try up(targets), rowLoss: loss, rows: targets.count, classes: V, gradientScale: gradientScale)
         try ops.reduceSum(loss, count: targets.count, into: sum)
@@ -123,41 +124,41 @@ public struct OpenCLOpRunner {
     }
 
     /// out[j] + Σ_r m[r·ld + j].
-    public func columnSums(_ m: [Float], ld: Int, rows: Int, cols: Int, into out: [Float]) throws -> [Float] {
+    func columnSums(_ m: [Float], ld: Int, rows: Int, cols: Int, into out: [Float]) throws -> [Float] {
         let o = try up(out)
         try ops.columnSums(try up(m), 0, ld: ld, rows: rows, cols: cols, into: o, 0)
         return try o.read()
     }
 
     /// w (GH×V) with w[j, ids[r]] += d[r, j].
-    public func scatterColumns(_ w: [Float], V: Int, _ d: [Float], GH: Int, ids: [Int32]) throws -> [Float] {
+    func scatterColumns(_ w: [Float], V: Int, _ d: [Float], GH: Int, ids: [Int32]) throws -> [Float] {
         let dw = try up(w)
         try ops.scatterColumns(dw, 0, V: V, try up(d), GH: GH, ids: try up(ids), rows: ids.count)
         return try dw.read()
     }
 
     /// table with table[ids[r]] += src[r] (rows of E).
-    public func scatterRows(_ table: [Float], _ src: [Float], width E: Int, ids: [Int32]) throws -> [Float] {
+    func scatterRows(_ table: [Float], _ src: [Float], width E: Int, ids: [Int32]) throws -> [Float] {
         let t = try up(table)
         try ops.scatterRows(t, 0, try up(src), width: E, ids: try up(ids), rows: ids.count)
         return try t.read()
     }
 
-    public func clip(_ g: [Float], limit: Float) throws -> [Float] {
+    func clip(_ g: [Float], limit: Float) throws -> [Float] {
         let d = try up(g)
         try ops.clip(d, limit: limit, count: g.count)
         return try d.read()
     }
 
     /// One RMSprop step: (x, m) after.
-    public func rmsprop(x: [Float], g: [Float], m: [Float], lr: Float, decay: Float, eps: Float) throws -> ([Float], [Float]) {
+    func rmsprop(x: [Float], g: [Float], m: [Float], lr: Float, decay: Float, eps: Float) throws -> ([Float], [Float]) {
         let (dx, dm) = (try up(x), try up(m))
         try ops.rmsprop(dx, try up(g), dm, lr: lr, decay: decay, eps: eps, count: x.count)
         return (try dx.read(), try dm.read())
     }
 
     /// One Adam step: (x, m, v) after.
-    public func adam(x: [Float], g: [Float], m: [Float], v: [Float], stepSize: Float, beta1: Float, beta2: Float,
+    func adam(x: [Float], g: [Float], m: [Float], v: [Float], stepSize: Float, beta1: Float, beta2: Float,
                      c2root: Float, eps: Float) throws -> ([Float], [Float], [Float]) {
         let (dx, dm, dv) = (try up(x), try up(m), try up(v))
         try ops.adam(dx, try up(g), dm, dv, stepSize: stepSize, beta1: beta1, beta2: beta2, c2root: c2root, eps: eps, count: x.count)
@@ -166,13 +167,13 @@ public struct OpenCLOpRunner {
 
     /// Builds extra OpenCL C source on this device and throws its build
     /// log on failure (tests of the error path).
-    public func compile(_ source: String) throws {
+    func compile(_ source: String) throws {
         let program = try CLContext.build(source: source, options: "", context: cl.context, device: cl.device, info: cl.info)
         clReleaseProgram(program)
     }
 
     /// Allocates (and releases) a buffer of `bytes`: the allocation errors.
-    public func allocate(bytes: Int, name: String) throws {
+    func allocate(bytes: Int, name: String) throws {
         _ = try CLBuffer<UInt8>(cl, count: bytes, name: name)
     }
 }

@@ -258,8 +258,8 @@ final class DataParallelTests: XCTestCase {
     /// Sampling one stream splits each product's rows over a spinning team
     /// when the weights are large: the logits are those of one thread.
     func testSamplerThreadsGiveTheSameLogits() throws {
-        func stepper(_ config: ModelConfig, _ params: [Float], threads: Int) throws -> NetworkRunner<CPUOps> {
-            try XCTUnwrap(try CPUEngine().stepper(config: config, params: params, streams: 1, threads: threads) as? NetworkRunner<CPUOps>)
+        func stepper(_ config: ModelConfig, _ params: [Float], threads: Int) throws -> CPURunner {
+            try XCTUnwrap(try CPUEngine().stepper(config: config, params: params, streams: 1, threads: threads) as? CPURunner)
         }
         for cell in CellKind.allCases {
             let config = ModelConfig(cell: cell, rnnSize: cell == .rnn ? 800 : 460, numLayers: 2, embeddingSize: 0, dropout: 0, vocabSize: 37)

@@ -459,7 +459,7 @@ final class OpenCLTests: XCTestCase {
 
             // Step by step logits and state.
             let cpu = try XCTUnwrap(try CPUEngine().stepper(config: ckpt.config, params: ckpt.params, streams: 1, threads: 1)
-                                    as? NetworkRunner<CPUOps>)
+                                    as? CPURunner)
             let cl = try XCTUnwrap(try CLEngine(.automatic).stepper(config: ckpt.config, params: ckpt.params, streams: 1, threads: 1)
                                    as? NetworkRunner<CLNetworkOps>)
             _ = context

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the examples of the man pages, as jq does with its manual (STYLE.md).
+# Runs the examples of the man pages, as jq does with its manual.
 # Usage: bash Tests/e2e/man.sh BIN_DIR        (e.g. .build/release)
 #
 # For every page man/*.[1-9]:
@@ -166,6 +166,15 @@ for page in "${pages[@]}"; do
         fi
     done
 done
+
+# Each page's OPTIONS (rnn-ckpt: each command's section) against --help:
+# the same option names, and every default --help shows (options.py).
+err="$work/options.err"
+if python3 "$root/Tests/e2e/options.py" "$bin" "$root/man" >"$err" 2>&1; then
+    ok "options" "man pages and --help list the same options and defaults"
+else
+    fail "options" "man pages and --help disagree" "$err"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

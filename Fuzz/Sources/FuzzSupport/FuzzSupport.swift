@@ -1,6 +1,6 @@
 // Shared by the fuzz targets: run a call that may reject its input with a
 // CharRNNError (fine) but must never trap, crash or throw anything else.
-import CharRNN
+import CharRNNCore
 
 /// Runs `body`; a CharRNNError means "input rejected" (nil). Any other
 /// error is a finding: the process aborts so libFuzzer records the input.

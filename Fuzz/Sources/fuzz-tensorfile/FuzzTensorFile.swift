@@ -18,7 +18,7 @@
 // consistent file. Anything else is fed as it is (a safetensors file that
 // started with "{" would claim a header of at least 123 bytes starting with
 // the length itself, which no real file does).
-import CharRNN
+import CharRNNCore
 import FuzzSupport
 #if canImport(Glibc)
 import Glibc

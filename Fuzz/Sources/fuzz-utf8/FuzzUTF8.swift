@@ -13,7 +13,7 @@
 //   vocab's file text parses back to it (when it has a symbol).
 // - TokenCodec.encodeInPlace gives what encode gives, for every unknown
 //   policy (with a vocab built from the first half of the input).
-import CharRNN
+import CharRNNCore
 import FuzzSupport
 
 func roundTrip(_ bytes: [UInt8], unit: TextUnit) {

@@ -4,7 +4,7 @@
 // that parses writes (tsv) text that parses back to an equal vocab, and
 // that text is stable (writing again gives the same text); every symbol
 // can be described for messages; `--unknown replace:C` parsing never traps.
-import CharRNN
+import CharRNNCore
 import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -114,11 +114,30 @@ public final class CPUEngine: ComputeEngine {
         let plan = streams == 1 ? KernelPlan.uniform(.blasStep, config: config) : KernelPlan.standard(config: config)
         let network = Network(config: config, batch: streams, seqLength: 1, threads: streams == 1 ? 1 : threads,
                               plan: plan, forwardOnly: true, team: team)
-        return try NetworkRunner(network: network, params: params)
+        return CPURunner(try NetworkRunner(network: network, params: params))
     }
 
     public func scorer(config: ModelConfig, params: [Float], chunk: Int, threads: Int) throws -> SequenceScorer {
         let network = Network(config: config, batch: 1, seqLength: chunk, threads: threads, forwardOnly: true)
-        return try NetworkRunner(network: network, params: params)
+        return CPURunner(try NetworkRunner(network: network, params: params))
     }
+}
+
+/// NetworkRunner on the CPU, called through this concrete class so that the
+/// compiler specializes the network's code for CPUOps (through the
+/// protocols alone, a generic class's methods run unspecialized, looking up
+/// type metadata on every step).
+public final class CPURunner: TokenStepper, SequenceScorer {
+    public let runner: NetworkRunner<CPUOps>
+    init(_ runner: NetworkRunner<CPUOps>) { self.runner = runner }
+    public var network: Network { runner.network }
+    public var streams: Int { runner.streams }
+    public var vocabSize: Int { runner.vocabSize }
+    public var chunk: Int { runner.chunk }
+    public func reset() throws { try runner.reset() }
+    public func step(_ tokens: [Int32]) throws -> UnsafeBufferPointer<Float> { try runner.step(tokens) }
+    public func copyState(from: Int, to: Int) throws { try runner.copyState(from: from, to: to) }
+    public func loss(inputs: [Int32], targets: [Int32]) throws -> Double { try runner.loss(inputs: inputs, targets: targets) }
+    public func logits() throws -> [Float] { try runner.logits() }
+    public func states(layer k: Int) throws -> (h: [Float], c: [Float]) { try runner.states(layer: k) }
 }

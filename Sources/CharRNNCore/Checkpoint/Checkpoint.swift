@@ -211,9 +211,6 @@ public struct Checkpoint {
                 tensors.append(("state.c_l\(k)", Tensor(floats: stateC[k], shape: [batch, config.rnnSize])))
             }
         }
-        var optimJSON: [(String, JSONValue)] = []
-        if let optimizer { optimJSON = [("optimizer", .string(optimizer.kind.rawValue))] }
-        _ = optimJSON
         return TensorFile(tensors: tensors, metadata: [
             ("format", TensorFile.checkpointFormat),
             ("vocab", vocab.tsv),

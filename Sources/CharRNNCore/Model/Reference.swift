@@ -98,33 +98,18 @@ public struct ReferenceModel<R: RealMath> {
                         ha[j] = u
                     }
                     let prev = (t * B + b) * H, next = ((t + 1) * B + b) * H
+                    let hPrev = Array(h[prev..<(prev + H)]), cPrev = Array(c[prev..<(prev + H)])
+                    let step: ReferenceCell<R>.Forward
                     switch config.cell {
-                    case .lstm:
-                        for j in 0..<H {
-                            let ig = sigmoid(xa[j] + ha[j])
-                            let fg = sigmoid(xa[H + j] + ha[H + j])
-                            let gg = R.tanhValue(xa[2 * H + j] + ha[2 * H + j])
-                            let og = sigmoid(xa[3 * H + j] + ha[3 * H + j])
-                            act[r * GH + j] = ig; act[r * GH + H + j] = fg
-                            act[r * GH + 2 * H + j] = gg; act[r * GH + 3 * H + j] = og
-                            c[next + j] = fg * c[prev + j] + ig * gg
-                            h[next + j] = og * R.tanhValue(c[next + j])
-                        }
-                    case .gru:
-                        for j in 0..<H {
-                            let rg = sigmoid(xa[j] + ha[j])
-                            let zg = sigmoid(xa[H + j] + ha[H + j])
-                            let ng = R.tanhValue(xa[2 * H + j] + rg * ha[2 * H + j])
-                            act[r * GH + j] = rg; act[r * GH + H + j] = zg; act[r * GH + 2 * H + j] = ng
-                            hn[r * H + j] = ha[2 * H + j]
-                            h[next + j] = (1 - zg) * ng + zg * h[prev + j]
-                        }
-                    case .rnn:
-                        for j in 0..<H {
-                            let v = R.tanhValue(xa[j] + ha[j])
-                            act[r * GH + j] = v
-                            h[next + j] = v
-                        }
+                    case .lstm: step = ReferenceCell.lstmForward(xa: xa, ha: ha, cPrev: cPrev, H: H)
+                    case .gru: step = ReferenceCell.gruForward(xa: xa, ha: ha, hPrev: hPrev, H: H)
+                    case .rnn: step = ReferenceCell.rnnForward(xa: xa, ha: ha, H: H)
+                    }
+                    for j in 0..<GH { act[r * GH + j] = step.acts[j] }
+                    for j in 0..<H {
+                        h[next + j] = step.h[j]
+                        if config.cell == .lstm { c[next + j] = step.c[j] }
+                        if config.cell == .gru { hn[r * H + j] = ha[2 * H + j] }
                     }
                 }
             }
@@ -190,37 +175,23 @@ public struct ReferenceModel<R: RealMath> {
                 for b in 0..<B {
                     let r = t * B + b
                     let prev = (t * B + b) * H, next = ((t + 1) * B + b) * H
-                    var dxa = [R](repeating: 0, count: GH)  // d/d(W_ih x + b_ih)
-                    var dha = [R](repeating: 0, count: GH)  // d/d(W_hh h + b_hh)
-                    for j in 0..<H {
-                        let dhj = dh[r * H + j] + dhNext[b * H + j]
-                        switch config.cell {
-                        case .lstm:
-                            let ig = act[r * GH + j], fg = act[r * GH + H + j]
-                            let gg = act[r * GH + 2 * H + j], og = act[r * GH + 3 * H + j]
-                            let tc = R.tanhValue(c[next + j])
-                            let dc = dcNext[b * H + j] + dhj * og * (1 - tc * tc)
-                            let di = dc * gg * ig * (1 - ig)
-                            let df = dc * c[prev + j] * fg * (1 - fg)
-                            let dg = dc * ig * (1 - gg * gg)
-                            let dog = dhj * tc * og * (1 - og)
-                            dxa[j] = di; dxa[H + j] = df; dxa[2 * H + j] = dg; dxa[3 * H + j] = dog
-                            dha[j] = di; dha[H + j] = df; dha[2 * H + j] = dg; dha[3 * H + j] = dog
-                            dcNext[b * H + j] = dc * fg
-                        case .gru:
-                            let rg = act[r * GH + j], zg = act[r * GH + H + j], ng = act[r * GH + 2 * H + j]
-                            let dn = dhj * (1 - zg) * (1 - ng * ng)
-                            let dz = dhj * (h[prev + j] - ng) * zg * (1 - zg)
-                            let dr = dn * hn[r * H + j] * rg * (1 - rg)
-                            dxa[j] = dr; dxa[H + j] = dz; dxa[2 * H + j] = dn
-                            dha[j] = dr; dha[H + j] = dz; dha[2 * H + j] = dn * rg
-                            newDhNext[b * H + j] += dhj * zg
-                        case .rnn:
-                            let v = act[r * GH + j]
-                            let d = dhj * (1 - v * v)
-                            dxa[j] = d; dha[j] = d
-                        }
+                    var dAbove = [R](repeating: 0, count: H)
+                    for j in 0..<H { dAbove[j] = dh[r * H + j] + dhNext[b * H + j] }
+                    let acts = Array(act[(r * GH)..<((r + 1) * GH)])
+                    let back: ReferenceCell<R>.Backward
+                    switch config.cell {
+                    case .lstm:
+                        back = ReferenceCell.lstmBackward(acts: acts, cPrev: Array(c[prev..<(prev + H)]), cNext: Array(c[next..<(next + H)]),
+                                                          dh: dAbove, dcNext: Array(dcNext[(b * H)..<((b + 1) * H)]), H: H)
+                        for j in 0..<H { dcNext[b * H + j] = back.dcPrev[j] }
+                    case .gru:
+                        back = ReferenceCell.gruBackward(acts: acts, hPrev: Array(h[prev..<(prev + H)]), hn: Array(hn[(r * H)..<((r + 1) * H)]),
+                                                         dh: dAbove, H: H)
+                        for j in 0..<H { newDhNext[b * H + j] += back.dhPrev[j] }
+                    case .rnn:
+                        back = ReferenceCell.rnnBackward(acts: acts, dh: dAbove, H: H)
                     }
+                    let dxa = back.dxa, dha = back.dha
                     for j in 0..<GH {
                         grad[lay.biasIH + j] += dxa[j]
                         grad[lay.biasHH + j] += dha[j]
@@ -245,5 +216,96 @@ public struct ReferenceModel<R: RealMath> {
             }
         }
         return ReferenceResult(loss: loss, gradient: grad, finalH: finalH, finalC: finalC, logits: logits)
+    }
+}
+
+/// One step of each cell for one batch row, forward and backward, in plain
+/// loops: the network's cell kernels (kernels.h, the OpenCL kernels) are
+/// each checked against these. xa = W_ih x + b_ih and ha = W_hh h + b_hh
+/// (GH = G·H each, PyTorch's gate order).
+public enum ReferenceCell<R: RealMath> {
+    public struct Forward {
+        /// The gates' activations (GH): LSTM i,f,g,o; GRU r,z,n; RNN h.
+        public var acts: [R]
+        public var h: [R]
+        /// LSTM's new cell state (empty for GRU and RNN).
+        public var c: [R]
+    }
+
+    public struct Backward {
+        /// d loss / d xa and d ha (GH each).
+        public var dxa: [R]
+        public var dha: [R]
+        /// LSTM: d wrt the previous cell state; GRU: the direct part of d wrt
+        /// the previous hidden state (dh·z; the rest comes through W_hh).
+        public var dcPrev: [R] = []
+        public var dhPrev: [R] = []
+    }
+
+    static func sigmoid(_ x: R) -> R { 1 / (1 + R.expValue(-x)) }
+
+    public static func lstmForward(xa: [R], ha: [R], cPrev: [R], H: Int) -> Forward {
+        var acts = [R](repeating: 0, count: 4 * H), c = [R](repeating: 0, count: H), h = c
+        for j in 0..<H {
+            let i = sigmoid(xa[j] + ha[j]), f = sigmoid(xa[H + j] + ha[H + j])
+            let g = R.tanhValue(xa[2 * H + j] + ha[2 * H + j]), o = sigmoid(xa[3 * H + j] + ha[3 * H + j])
+            acts[j] = i; acts[H + j] = f; acts[2 * H + j] = g; acts[3 * H + j] = o
+            c[j] = f * cPrev[j] + i * g
+            h[j] = o * R.tanhValue(c[j])
+        }
+        return Forward(acts: acts, h: h, c: c)
+    }
+
+    public static func gruForward(xa: [R], ha: [R], hPrev: [R], H: Int) -> Forward {
+        var acts = [R](repeating: 0, count: 3 * H), h = [R](repeating: 0, count: H)
+        for j in 0..<H {
+            let r = sigmoid(xa[j] + ha[j]), z = sigmoid(xa[H + j] + ha[H + j])
+            let n = R.tanhValue(xa[2 * H + j] + r * ha[2 * H + j])
+            acts[j] = r; acts[H + j] = z; acts[2 * H + j] = n
+            h[j] = (1 - z) * n + z * hPrev[j]
+        }
+        return Forward(acts: acts, h: h, c: [])
+    }
+
+    public static func rnnForward(xa: [R], ha: [R], H: Int) -> Forward {
+        let h = (0..<H).map { R.tanhValue(xa[$0] + ha[$0]) }
+        return Forward(acts: h, h: h, c: [])
+    }
+
+    /// `dh`: d wrt this step's h (from above plus carried); `dcNext`: d
+    /// wrt this step's c carried back from the next step.
+    public static func lstmBackward(acts: [R], cPrev: [R], cNext: [R], dh: [R], dcNext: [R], H: Int) -> Backward {
+        var d = [R](repeating: 0, count: 4 * H), dcPrev = [R](repeating: 0, count: H)
+        for j in 0..<H {
+            let i = acts[j], f = acts[H + j], g = acts[2 * H + j], o = acts[3 * H + j]
+            let tc = R.tanhValue(cNext[j])
+            let dc = dcNext[j] + dh[j] * o * (1 - tc * tc)
+            d[j] = dc * g * i * (1 - i)
+            d[H + j] = dc * cPrev[j] * f * (1 - f)
+            d[2 * H + j] = dc * i * (1 - g * g)
+            d[3 * H + j] = dh[j] * tc * o * (1 - o)
+            dcPrev[j] = dc * f
+        }
+        return Backward(dxa: d, dha: d, dcPrev: dcPrev)
+    }
+
+    /// `hn`: W_hn h + b_hn of the forward (the n gate's recurrent part).
+    public static func gruBackward(acts: [R], hPrev: [R], hn: [R], dh: [R], H: Int) -> Backward {
+        var dxa = [R](repeating: 0, count: 3 * H), dha = dxa, dhPrev = [R](repeating: 0, count: H)
+        for j in 0..<H {
+            let r = acts[j], z = acts[H + j], n = acts[2 * H + j]
+            let dn = dh[j] * (1 - z) * (1 - n * n)
+            let dz = dh[j] * (hPrev[j] - n) * z * (1 - z)
+            let dr = dn * hn[j] * r * (1 - r)
+            dxa[j] = dr; dxa[H + j] = dz; dxa[2 * H + j] = dn
+            dha[j] = dr; dha[H + j] = dz; dha[2 * H + j] = dn * r
+            dhPrev[j] = dh[j] * z
+        }
+        return Backward(dxa: dxa, dha: dha, dhPrev: dhPrev)
+    }
+
+    public static func rnnBackward(acts: [R], dh: [R], H: Int) -> Backward {
+        let d = (0..<H).map { dh[$0] * (1 - acts[$0] * acts[$0]) }
+        return Backward(dxa: d, dha: d)
     }
 }

@@ -357,33 +357,3 @@ public final class Trainer {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-/// Creates a folder (and its parents) if missing.
-public func makeDirectory(_ path: String) throws {
-    var st = stat()
-    if stat(path, &st) == 0 {
-        if (st.st_mode & S_IFMT) != S_IFDIR {
-            throw CharRNNError("\(path) exists and is not a folder", hint: "choose another checkpoint folder with -o")
-        }
-        return
-    }
-    let (parent, _) = splitPath(path)
-    if parent != path && parent != "." && parent != "/" { try makeDirectory(parent) }
-    if mkdir(path, 0o755) != 0 && errno != EEXIST {
-        throw CharRNNError("cannot create folder \(path): \(describeErrno(errno))", hint: "check the path and permissions")
-    }
-}
-
-/// Names in a folder (no . or ..), sorted; empty when unreadable.
-public func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-}
