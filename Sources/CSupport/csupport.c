@@ -35,15 +35,33 @@ int charrnn_cpu_supports_avx512bf16(void) {
 }
 
 static volatile sig_atomic_t stop_signal = 0;
+static char stop_first[512], stop_second[512];
+
+static void say(const char *text) {
+    size_t n = strlen(text);
+    while (n > 0) {
+        ssize_t w = write(2, text, n);
+        if (w <= 0) return;
+        text += w;
+        n -= (size_t)w;
+    }
+}
 
 static void on_stop(int sig) {
     if (stop_signal != 0) {
         // Second signal: leave at once. _exit is async-signal-safe; files are
         // only ever renamed into place complete, so nothing is corrupted.
+        say(stop_second);
         charrnn_remove_temps();
         _exit(128 + sig);
     }
     stop_signal = sig;
+    say(stop_first);
+}
+
+void charrnn_set_stop_messages(const char *first, const char *second) {
+    strncpy(stop_first, first, sizeof stop_first - 1);
+    strncpy(stop_second, second, sizeof stop_second - 1);
 }
 
 void charrnn_install_stop_handlers(void) {

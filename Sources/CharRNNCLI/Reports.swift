@@ -30,12 +30,24 @@ public enum CheckpointReport {
             "val loss:    \(bits(s.valLoss))",
             "best val:    \(bits(s.progress.bestValLoss))",
             "optimizer:   \(s.hasOptimizer ? "\(o.optimizer.rawValue) state present" + (s.hasCarriedState ? " (--resume continues exactly)" : "") : "none (stripped; sampling only)")",
+            "data:        \(s.data.map { "\($0.description), \($0.fingerprint)" } ?? "not recorded")",
             "training:    batch \(o.batchSize), seq \(o.seqLength), lr \(shortNumber(o.learningRate)), decay \(o.learningRateDecay) after \(o.learningRateDecayAfter) epochs, grad clip \(o.gradClip), seed \(o.seed), savefile \(o.savefile)",
         ].joined(separator: "\n") + "\n"
     }
 
-    /// rnn-ckpt ls's table, best first.
+    /// rnn-ckpt ls's table, best first; checkpoints trained on different
+    /// data in tables of their own (their losses do not compare), the
+    /// newest data first.
     public static func table(_ all: [CheckpointSummary]) -> String {
+        let groups = groupedByData(all)
+        if groups.count <= 1 { return oneTable(all) }
+        return groups.map { group in
+            let data = group[0].data?.description ?? "data not recorded (a vocabulary of \(group[0].vocab.count) symbols)"
+            return "# trained on \(data)\n" + oneTable(group)
+        }.joined(separator: "\n")
+    }
+
+    static func oneTable(_ all: [CheckpointSummary]) -> String {
         var rows = [["val_loss", "epoch", "model", "layers×size", "dropout", "iteration", "file"]]
         for s in all {
             rows.append([s.valLoss.map { fixed($0, 4) } ?? "-", fixed(s.progress.epoch, 2), s.config.cell.rawValue,

@@ -19,3 +19,11 @@ public func printError(_ line: String) {
         }
     }
 }
+
+/// Says so when a tool is about to read stdin and stdin is a terminal, so
+/// that it never waits without a word.
+public func noteTerminalInput(tool: String, what: String = "text", example: String) {
+    if isTerminal(0) {
+        printError("\(tool): reading \(what) from the terminal; end it with Ctrl-D (or give a file: \(example))")
+    }
+}

@@ -23,6 +23,12 @@ public enum ExitStatus {
 }
 
 public enum Tool {
+    /// charrnn's version, which every tool's --version prints.
+    public static let version = "0.9.0"
+
+    /// The --version line of `tool`.
+    public static func version(of tool: String) -> String { "\(tool) (charrnn) \(version)" }
+
     /// Set on ranks other than 0 of a multi-process run, whose error
     /// lines then name the rank.
     public static var processRank: Int? = nil
@@ -37,7 +43,11 @@ public enum Tool {
         charrnn_install_cleanup_handlers()
         var cmd: ParsableCommand
         do {
-            cmd = try C.parseAsRoot()
+            let shape = CommandShape(dumpedHelp: C._dumpHelp())
+            cmd = try C.parseAsRoot(try Arguments.prepare(Array(CommandLine.arguments.dropFirst()), shape: shape, tool: name))
+        } catch let problem as UsageProblem {
+            printError("\(name): error: \(problem.message) — see '\(name) --help'")
+            exit(ExitStatus.usage)
         } catch {
             let code = C.exitCode(for: error)
             if code == .success { C.exit(withError: error) }  // --help, --version
@@ -78,6 +88,7 @@ public enum Tool {
         let option = rest[..<close].split(separator: " ").first.map(String.init) ?? String(rest[..<close])
         let after = String(rest[rest.index(after: close)...])
         if after.hasPrefix(": ") { return String(after.dropFirst(2)) }   // a message of our own
+        if value.hasPrefix("-"), Double(value) != nil { return "\(option) must be 0 or more (got \(value))." }
         if let values = find(list, in: after) {
             var choices = String(after[values.upperBound...].filter { $0 != "'" }).trimmingSuffix(".")
             if let and = find(" and ", in: choices) { choices.replaceSubrange(and, with: " or ") }   // two values

@@ -47,6 +47,9 @@ public struct TrainArguments: ParsableArguments {
     @Option(help: "Share of minibatches for training (default \(shown(defaultTrain.trainFrac))).") public var trainFrac: Double?
     @Option(help: "Share of minibatches for validation (default \(shown(defaultTrain.valFrac))).") public var valFrac: Double?
     @Option(help: "Train on DIR/input.txt, caching its encoding as DIR/input.tokens.") public var dataDir: String?
+    @Flag(help: "Model text as raw bytes instead of UTF-8 characters (any file, any encoding).") public var bytes = false
+    @Option(help: "Text symbols not in the vocabulary of the --resume/--init-from checkpoint: error, skip, or replace:C.")
+    public var unknown: UnknownOption = .error
 
     // Bookkeeping.
     @Option(name: [.customShort("o"), .customLong("checkpoint-dir")], help: "Folder for checkpoints (default \(defaultTrain.checkpointDir)).")
@@ -54,15 +57,16 @@ public struct TrainArguments: ParsableArguments {
     @Option(help: "Name inside checkpoint file names (default: the model, e.g. lstm).") public var savefile: String?
     @Option(help: "Validate and save a checkpoint every N iterations (default \(defaultTrain.evalValEvery)).") public var evalValEvery: Int?
     @Option(help: "Report the training loss every N iterations (default \(defaultTrain.printEvery)).") public var printEvery: Int?
-    @Option(help: "Keep only the best N checkpoints by val loss, plus the latest.") public var keep: Int?
+    @Option(help: "Keep only the best N checkpoints by val loss, plus the latest; older runs' checkpoints of the same savefile in the folder count too.")
+    public var keep: Int?
     @Option(help: "Random seed (default \(defaultTrain.seed)).") public var seed: UInt64?
     @Option(help: "Write JSON lines of metrics to FILE (- for stdout).") public var metrics: String?
     @Option(help: "Print a short sample on stderr every N iterations.") public var sampleEvery: Int?
     @Option(help: "Length of those samples.") public var sampleLength: Int = 200
 
     // Starting points.
-    @Option(help: "Start from this checkpoint's weights with a new optimiser.") public var initFrom: String?
-    @Option(help: "Continue this checkpoint's run exactly (weights, optimiser, position, RNG).") public var resume: String?
+    @Option(help: "Start from this checkpoint's weights with a new optimiser (a folder: its best).") public var initFrom: String?
+    @Option(help: "Continue this checkpoint's run exactly: weights, optimiser, position, RNG (a folder: its newest).") public var resume: String?
 
     @Option(help: "When a checkpoint cannot be written (disk full): stop (saving nothing worse) or continue training.")
     public var onWriteError: WriteErrorPolicy = .stop
@@ -110,8 +114,8 @@ public struct TrainArguments: ParsableArguments {
 
 /// How a run ended, told on stderr by rank 0; the error to exit with.
 public enum TrainEnding {
-    /// `data` is what to give again to continue (the tokens file, -, or --data-dir DIR).
-    public static func report(_ outcome: TrainOutcome, trainer: Trainer, isRoot: Bool, data: String,
+    /// `resume` gives the command that continues from a checkpoint.
+    public static func report(_ outcome: TrainOutcome, trainer: Trainer, isRoot: Bool, resume: (String) -> String,
                               reporter: ConsoleTrainReporter) -> Error? {
         if !isRoot {
             switch outcome {
@@ -126,18 +130,19 @@ public enum TrainEnding {
             return CharRNNError("training ended but its last checkpoint could not be written (\(trainer.writeErrors) failed writes); the newest saved one is \(last)",
                                 hint: "free some disk space and --resume from it")
         }
+        let it = trainer.progress.iteration
         switch outcome {
         case .finished:
-            reporter.info("done: \(trainer.progress.iteration) iterations; best val_loss \(trainer.progress.bestValLoss.map { fixed($0, 4) } ?? "?"); last checkpoint \(last)")
+            reporter.info("done: \(it) iteration\(it == 1 ? "" : "s"); best val_loss \(trainer.progress.bestValLoss.map { fixed($0, 4) } ?? "?"); last checkpoint \(last)")
             return nil
         case .timeBudget:
-            reporter.info("stopped after --max-seconds at iteration \(trainer.progress.iteration); continue with: rnn-train --resume \(last) \(data)")
+            reporter.info("stopped after --max-seconds at iteration \(it); continue with: \(resume(last))")
             return nil
         case .interrupted(let signal):
             if trainer.lastCheckpoint == nil {
                 printError("rnn-train: interrupted before the first iteration; nothing to save")
             } else {
-                printError("rnn-train: interrupted at iteration \(trainer.progress.iteration); saved \(last); continue with: rnn-train --resume \(last) \(data)")
+                printError("rnn-train: interrupted at iteration \(it); saved \(last); continue with: \(resume(last))")
             }
             return ExitCode(128 + signal)
         case .diverged(let why):

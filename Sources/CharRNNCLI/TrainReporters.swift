@@ -10,6 +10,10 @@ public final class ConsoleTrainReporter: TrainReporter {
     let terminal: Bool
     let metrics: ByteSink?
     var statusShown = false
+    /// The iteration this run started at (a resumed run's), and its time
+    /// limit: the ETA counts whichever limit comes first.
+    public var startIteration = 0
+    public var maxSeconds: Double?
 
     public init(quiet: Bool, terminal: Bool, metrics: ByteSink?) {
         self.quiet = quiet
@@ -33,11 +37,12 @@ public final class ConsoleTrainReporter: TrainReporter {
                       ("val_loss", .null), ("learning_rate", .double(learningRate)),
                       ("chars_per_sec", .double(charsPerSecond.rounded())), ("seconds", .double((seconds * 1000).rounded() / 1000))])
         guard !quiet else { return }
-        let perIteration = seconds / Double(max(iteration, 1))
-        let line = "\(iteration)/\(total) (epoch \(fixed(epoch, 3))), train_loss = \(fixed(trainLoss, 4)) (\(fixed(trainLoss / ln2, 3)) bits/char), lr = \(shortNumber(learningRate)), \(shortNumber(charsPerSecond)) chars/s"
+        let done = max(iteration - startIteration, 1)
+        var eta = Double(total - iteration) * seconds / Double(done)
+        if let maxSeconds { eta = min(eta, max(0, maxSeconds - seconds)) }
+        let line = "\(iteration)/\(total) (epoch \(fixed(epoch, 3))), train_loss = \(fixed(trainLoss, 4)) (\(fixed(trainLoss / ln2, 3)) bits/char), lr = \(shortNumber(learningRate)), \(shortNumber(charsPerSecond)) chars/s, \(formatDuration(seconds)) elapsed, ETA \(formatDuration(eta))"
         if terminal {
-            let eta = Double(total - iteration) * perIteration
-            writeStderr("\r\u{1B}[K" + line + ", ETA " + formatDuration(eta))
+            writeStderr("\r\u{1B}[K" + line)
             statusShown = true
         } else {
             printError(line)

@@ -11,6 +11,7 @@ struct RnnCkpt: ParsableCommand {
         commandName: "rnn-ckpt",
         abstract: "Inspect, compare, evaluate, export and prune checkpoints.",
         discussion: "See rnn-ckpt(1).",
+        version: Tool.version(of: "rnn-ckpt"),
         subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Export.self, Strip.self, Plot.self, Prune.self,
                       Devices.self])
 
@@ -22,11 +23,11 @@ struct RnnCkpt: ParsableCommand {
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Model, sizes, progress and training options of a checkpoint.")
-    @Argument(help: "A checkpoint.") var checkpoint: String
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
     @Flag(help: "Print a JSON record.") var json = false
 
     func run() throws {
-        let s = try CheckpointSummary(path: checkpoint)
+        let s = try CheckpointSummary(path: try resolved(checkpoint))
         try writeOutput(json ? s.json.text + "\n" : CheckpointReport.info(s), to: nil)
     }
 }
@@ -55,28 +56,36 @@ struct Best: ParsableCommand {
 
     func run() throws {
         // The best one whose whole file reads back (data and CRC, not just
-        // the header), so rnn-sample "$(rnn-ckpt best cv)" works.
-        for candidate in try summaries(paths) where candidate.valLoss != nil {
-            do {
-                _ = try Checkpoint.load(path: candidate.path)
-                return try writeOutput(candidate.path + "\n", to: nil)
-            } catch let e as CharRNNError {
-                printError("rnn-ckpt: warning: skipping a checkpoint: \(e)")
-            }
+        // the header), so rnn-sample "$(rnn-ckpt best cv)" works; only
+        // among those trained on the newest one's data.
+        let (found, skipped) = try checkpointSummaries(paths)
+        let place = paths.isEmpty ? "cv" : paths.joined(separator: " ")
+        let chosen = try chooseCheckpoint(among: found, skipped: skipped, in: place, .best)
+        for e in chosen.skipped { printError("rnn-ckpt: warning: skipping a checkpoint: \(e)") }
+        if chosen.otherData > 0 {
+            printError("rnn-ckpt: warning: left out \(chosen.otherData) checkpoint\(chosen.otherData == 1 ? "" : "s") trained on other data than the newest (their val_loss does not compare; 'rnn-ckpt ls' shows them apart)")
         }
-        throw CharRNNError("no checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "train one with rnn-train, or give the right folder")
+        try writeOutput(chosen.path + "\n", to: nil)
     }
+}
+
+/// A checkpoint argument: a file, or a folder's best checkpoint (named on stderr).
+func resolved(_ path: String) throws -> String {
+    guard isDirectory(path) else { return path }
+    let chosen = try chooseCheckpoint(path, .best)
+    if let note = chosen.note { printError("rnn-ckpt: \(note)") }
+    return chosen.path
 }
 
 struct VocabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vocab", abstract: "Print a checkpoint's vocabulary (input for rnn-encode --vocab).")
-    @Argument(help: "A checkpoint.") var checkpoint: String
-    func run() throws { try writeOutput(try CheckpointSummary(path: checkpoint).vocab.tsv, to: nil) }
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
+    func run() throws { try writeOutput(try CheckpointSummary(path: try resolved(checkpoint)).vocab.tsv, to: nil) }
 }
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Cross-entropy of a text (or tokens file) under a checkpoint.")
-    @Argument(help: "A checkpoint.") var checkpoint: String
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
     @Argument(help: "Text or tokens file (- or none: stdin).") var file: String?
     @Flag(help: "Print a JSON record.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
@@ -85,9 +94,12 @@ struct Eval: ParsableCommand {
     func run() throws {
         try common.apply(tool: "rnn-ckpt", blasThreads: 1)
         let engine = try deviceOptions.engine()   // an unavailable device fails before reading anything
-        let ckpt = try Checkpoint.load(path: checkpoint)
+        let chosen = try chooseCheckpoint(checkpoint, .best)
+        if let note = chosen.note, !common.quiet { printError("rnn-ckpt: \(note)") }
+        let ckpt = chosen.checkpoint
+        if file == nil || file == "-" { noteTerminalInput(tool: "rnn-ckpt", example: "rnn-ckpt eval CKPT input.txt") }
         let source = try FileSource.open(file)
-        let (ids, unknown) = try evaluationIDs(try source.readAll(), name: source.name, vocab: ckpt.vocab, checkpointName: checkpoint)
+        let (ids, unknown) = try evaluationIDs(try source.readAll(), name: source.name, vocab: ckpt.vocab, checkpointName: chosen.path)
         let skipped = unknown.values.reduce(0, +)
         if skipped > 0 && !common.quiet {
             printError("rnn-ckpt: warning: skipped \(skipped) character\(skipped == 1 ? "" : "s") not in the vocabulary: \(TokenCodec(vocab: ckpt.vocab).describeUnknown(unknown))")
@@ -102,37 +114,38 @@ struct Eval: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write the checkpoint as plain safetensors or NumPy .npz.")
-    @Argument(help: "A checkpoint.") var checkpoint: String
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
     @Option(help: "safetensors (the decompressed file) or npz (weights + vocab for numpy.load).") var format: ExportFormat
     @Option(name: .shortAndLong, help: "Output file (default stdout).") var output: String?
     @Flag(help: "Write binary output even to a terminal.") var force = false
 
     func run() throws {
         try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
-        let file = try TensorFile.read(path: checkpoint, expectFormat: TensorFile.checkpointFormat)
+        let path = try resolved(checkpoint)
+        let file = try TensorFile.read(path: path, expectFormat: TensorFile.checkpointFormat)
         switch format {
         case .safetensors: try file.write(toPath: output ?? "-", compressed: false)
-        case .npz: try writeOutput(try NPZ.export(try Checkpoint(file: file, name: checkpoint)), to: output)
+        case .npz: try writeOutput(try NPZ.export(try Checkpoint(file: file, name: path)), to: output)
         }
     }
 }
 
 struct Strip: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Drop the optimiser state: a smaller file for sampling.")
-    @Argument(help: "A checkpoint.") var checkpoint: String
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
     @Option(name: .shortAndLong, help: "Output file (default stdout).") var output: String?
     @Flag(help: "Write binary output even to a terminal.") var force = false
 
     func run() throws {
         try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
-        try Checkpoint.stripped(path: checkpoint).write(toPath: output ?? "-")
+        try Checkpoint.stripped(path: try resolved(checkpoint)).write(toPath: output ?? "-")
     }
 }
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Plot train and validation loss against iteration (SVG, or --ascii).")
     @Argument(help: "Folders or checkpoints (default cv); one curve per run (folder and savefile).") var paths: [String] = []
-    @Option(name: .shortAndLong, help: "Write the SVG to FILE (default stdout).") var output: String?
+    @Option(name: .shortAndLong, help: "Write the SVG to FILE (default stdout; a terminal gets --ascii).") var output: String?
     @Flag(help: "Draw a small chart with characters instead.") var ascii = false
 
     func run() throws {
@@ -140,7 +153,9 @@ struct Plot: ParsableCommand {
         if runs.isEmpty {
             throw CharRNNError("no checkpoint found in \(paths.isEmpty ? "cv" : paths.joined(separator: " "))", hint: "give folders or checkpoint files")
         }
-        try writeOutput(ascii ? plotASCII(runs) : plotSVG(runs), to: output)
+        // SVG goes to a file or a pipe; a terminal gets the character chart.
+        let toTerminal = (output == nil || output == "-") && isTerminal(1)
+        try writeOutput(ascii || toTerminal ? plotASCII(runs) : plotSVG(runs), to: output)
     }
 }
 

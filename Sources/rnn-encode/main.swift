@@ -14,7 +14,8 @@ struct RnnEncode: ParsableCommand {
             Reads UTF-8 text (stdin when no FILE is given) and writes a gzip-compressed \
             safetensors tokens file with the vocabulary embedded. Without --vocab the \
             vocabulary is built from the input. See rnn-encode(1) and charrnn-files(5).
-            """)
+            """,
+        version: Tool.version(of: "rnn-encode"))
 
     @Option(name: .long, help: "Use this vocabulary file (from rnn-vocab) instead of building one.")
     var vocab: String?
@@ -54,6 +55,9 @@ struct RnnEncode: ParsableCommand {
         let start = clock.now
         if verbose { printError("rnn-encode: \(OpenBLASSetup.describe())") }
         if decode {
+            if files.isEmpty || files == ["-"], isTerminal(0) {
+                throw CharRNNError("--decode reads a tokens file, and stdin is a terminal", hint: "give the file: rnn-encode --decode FILE")
+            }
             let tokens = try TokensFile.read(path: files.first)
             let codec = TokenCodec(vocab: tokens.vocab)
             return try withOutput(to: output) { try codec.decode(tokens.tokens, name: files.first ?? "stdin", to: $0) }
@@ -74,6 +78,7 @@ struct RnnEncode: ParsableCommand {
         } else if unknown != .error {
             printError("rnn-encode: warning: --unknown has no effect without --vocab (every symbol is in the built vocabulary)")
         }
+        if files.isEmpty || files == ["-"] { noteTerminalInput(tool: "rnn-encode", example: "rnn-encode input.txt") }
         var (text, name) = try readInputsSized(files)
         let textCount = text.count
         let v = try vocabulary ?? text.withUnsafeBufferPointer { try Vocab.build(from: $0, unit: bytes ? .byte : .char, name: name) }

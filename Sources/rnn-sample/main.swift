@@ -16,9 +16,10 @@ struct RnnSample: ParsableCommand {
             Without a prime the first character is drawn uniformly from the vocabulary, \
             as char-rnn does. Lower temperatures give safer, more repetitive text; higher \
             ones more surprising text with more mistakes. See rnn-sample(1).
-            """)
+            """,
+        version: Tool.version(of: "rnn-sample"))
 
-    @Argument(help: "A checkpoint from rnn-train.")
+    @Argument(help: "A checkpoint from rnn-train, or a folder of them (its best by validation loss).")
     var checkpoint: String
 
     @Option(name: [.customShort("n"), .long], help: "Characters to generate (not counting the prime).")
@@ -80,7 +81,9 @@ struct RnnSample: ParsableCommand {
         let engine = try deviceOptions.engine()   // an unavailable device fails before reading anything
         let clock = ContinuousClock()
         let start = clock.now
-        let ckpt = try Checkpoint.load(path: checkpoint)
+        let chosen = try chooseCheckpoint(checkpoint, .best)
+        if let note = chosen.note, !common.quiet { printError("rnn-sample: \(note)") }
+        let ckpt = chosen.checkpoint
         var o = SamplingOptions()
         o.length = length
         o.temperature = temperature
@@ -93,18 +96,22 @@ struct RnnSample: ParsableCommand {
         o.separator = separator.map(Escapes.bytes)
         o.stop = stop.map(Escapes.bytes)
         o.flushEachSymbol = isTerminal(1)
+        if primeFile == "-" { noteTerminalInput(tool: "rnn-sample", what: "the prime", example: "--prime-file FILE") }
         if let primeBytes = try prime.map({ Array($0.utf8) }) ?? primeFile.map({ try FileSource.open($0).readAll() }) {
-            o.prime = try Prime.ids(primeBytes, name: primeFile ?? "--prime", vocab: ckpt.vocab, checkpointName: checkpoint,
+            o.prime = try Prime.ids(primeBytes, name: primeFile ?? "--prime", vocab: ckpt.vocab, checkpointName: chosen.path,
                                     skipUnknown: unknown == .skip)
         }
         if common.verbose {
-            printError("rnn-sample: \(checkpoint): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
+            printError("rnn-sample: \(chosen.path): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
         }
         let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, engine: engine)
         if common.verbose { printError("rnn-sample: device: \(engine.label)") }
-        let out = FileSink.standardOutput()
+        let terminal = isTerminal(1)
+        let out = terminal ? LastByteSink(FileSink.standardOutput()) : nil
         let sampleStart = clock.now
-        let produced = try generator.generate(o, to: out)
+        let produced = try generator.generate(o, to: out ?? FileSink.standardOutput())
+        // At a terminal the prompt starts on a line of its own.
+        if let out, out.last != nil, out.last != UInt8(ascii: "\n") { try out.write("\n"); try out.flush() }
         if common.verbose {
             let seconds = (clock.now - sampleStart).seconds
             printError("rnn-sample: \(produced) characters in \(fixed(seconds, 3)) s, \(shortNumber(Double(produced) / max(seconds, 1e-9))) chars/s (total \(fixed((clock.now - start).seconds, 3)) s)")

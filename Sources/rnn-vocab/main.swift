@@ -10,7 +10,8 @@ struct RnnVocab: ParsableCommand {
         discussion: """
             Reads UTF-8 text (stdin when no FILE is given) and writes the vocabulary \
             TSV that rnn-encode --vocab reads. Ids follow code point order. See rnn-vocab(1).
-            """)
+            """,
+        version: Tool.version(of: "rnn-vocab"))
 
     @Flag(name: .long, help: "Treat the input as bytes instead of UTF-8 characters.")
     var bytes = false
@@ -33,6 +34,7 @@ struct RnnVocab: ParsableCommand {
 
     func run() throws {
         if verbose { printError("rnn-vocab: \(OpenBLASSetup.describe())") }
+        if files.isEmpty || files == ["-"] { noteTerminalInput(tool: "rnn-vocab", example: "rnn-vocab input.txt") }
         let (text, name) = try readInputs(files)
         let vocab = try text.withUnsafeBufferPointer {
             try Vocab.build(from: $0, unit: bytes ? .byte : .char, name: name, minCount: minCount)

@@ -361,8 +361,13 @@ final class TensorFileTests: XCTestCase {
     let validU8Entry = #""t":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}"#
 
     func testRejectsTextThatIsNoTensorFile() throws {
-        try assertRejected(Array("The quick brown fox jumps over the lazy dog.\n".utf8), ["not a charrnn tensor file"])
-        try assertRejected(Array("short".utf8), ["not a charrnn tensor file", "too short"])
+        try assertRejected(Array("The quick brown fox jumps over the lazy dog.\n".utf8), ["looks like text, not a", "rnn-encode"])
+        try assertRejected(Array("short".utf8), ["looks like text"])
+        try assertRejected(Array("naïve café ünïcödé text".utf8), ["looks like text"])
+        try assertRejected([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x7B], ["not a charrnn tensor file", "out of range"])
+        assertThrowsCharRNNError(["bad.ckpt", "looks like text, not a checkpoint", "rnn-train bad.ckpt"]) {
+            try readFromMemory(Array("First Citizen:\nBefore we proceed".utf8), name: "bad.ckpt", expectFormat: TensorFile.checkpointFormat)
+        }
         try assertRejected([0x1f], ["not a charrnn tensor file"])
         var random = SplitMix64(seed: 7)
         let noise = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &random) }

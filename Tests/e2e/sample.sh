@@ -158,8 +158,8 @@ t "a missing checkpoint: one line"                          1 "nope.ckpt: no suc
 t "a truncated checkpoint: one line"                        1 "truncated.ckpt|truncated" - "!$one_line" "rnn-sample truncated.ckpt"
 t "a corrupted checkpoint: one line"                        1 "corrupt.ckpt|corrupt" - "!$one_line" "rnn-sample corrupt.ckpt"
 t "a tokens file: one line"                                 1 "corpus.tokens is a tokens file, not a checkpoint" - "!$one_line" "rnn-sample corpus.tokens"
-t "a text file: one line"                                   1 "corpus.txt is not a charrnn tensor file" - "!$one_line" "rnn-sample corpus.txt"
-t "a folder: one line"                                      1 "cv_lstm is a directory" - "!$one_line" "rnn-sample cv_lstm"
+t "a text file: one line"                                   1 "corpus.txt looks like text, not a checkpoint|rnn-train corpus.txt" - "!$one_line" "rnn-sample corpus.txt"
+t "a folder: its best checkpoint, named"                    0 "using cv_lstm/" - "!test \"\$(cat \$OUT)\" = \"\$(rnn-sample \$(rnn-ckpt best cv_lstm) -n 30 -q)\"" "rnn-sample cv_lstm -n 30"
 
 # ---- rnn-ckpt -------------------------------------------------------------------
 json_check() { echo "!python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); $1' \"\$OUT\""; }
@@ -171,7 +171,7 @@ t "ls: two folders sorted by val loss"                      0 NONE - '!python3 -
 t "ls --json: one record a line, sorted"                    0 NONE - '!python3 -c "import json, sys; rs = [json.loads(l) for l in open(sys.argv[1])]; v = [r[\"val_loss\"] for r in rs]; assert len(rs) == 6 and v == sorted(v) and {r[\"model\"] for r in rs} == {\"lstm\", \"gru\"}, rs" "$OUT"' "rnn-ckpt ls --json cv_lstm cv_gru"
 t "ls: a .ckpt that is not a checkpoint is skipped, warned" 0 "warning: skipping|junk/bad.ckpt" - '!! grep -q bad.ckpt "$OUT" && test $(wc -l < "$OUT") = 4' "mkdir -p junk && cp cv_gru/*.ckpt junk/ && cp corpus.txt junk/bad.ckpt && rnn-ckpt ls junk"
 t "best: the lowest val loss"                               0 NONE - '!test "$(cat "$OUT")" = "$(rnn-ckpt ls --json cv_lstm cv_gru cv_rnn | python3 -c "import json, sys; print(min((json.loads(l) for l in sys.stdin), key=lambda r: r[\"val_loss\"])[\"path\"])")"' "rnn-ckpt best cv_lstm cv_gru cv_rnn"
-t "best on an empty folder"                                 1 "no checkpoint found in empty" - empty "rnn-ckpt best empty"
+t "best on an empty folder"                                 1 "empty holds no checkpoint" - empty "rnn-ckpt best empty"
 t "best on a missing folder"                                1 "nope: no such file or folder" - empty "rnn-ckpt best nope"
 t "vocab equals rnn-vocab of the corpus"                    0 NONE - =corpus.vocab "rnn-ckpt vocab '$LSTM'"
 t "vocab of a byte model equals rnn-vocab --bytes"          0 NONE - =bytes.vocab "rnn-ckpt vocab '$BYTE'"

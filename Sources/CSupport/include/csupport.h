@@ -18,6 +18,9 @@ void charrnn_cpu_relax(void);
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that record the signal.
 /// A second signal while one is pending exits at once with 128+signal.
 void charrnn_install_stop_handlers(void);
+/// Lines the stop handler writes on stderr at once: `first` on the first
+/// signal, `second` on the one that exits (at most 511 bytes each).
+void charrnn_set_stop_messages(const char *first, const char *second);
 /// The first stop signal received since install (0 when none).
 int charrnn_stop_signal(void);
 /// Ignore SIGPIPE so that writes to a closed pipe return EPIPE instead.

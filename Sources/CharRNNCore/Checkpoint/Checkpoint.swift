@@ -174,9 +174,13 @@ public struct Checkpoint {
     /// Carried hidden state per layer (batch × rnn size); LSTM cell too.
     public var stateH: [[Float]]
     public var stateC: [[Float]]
+    /// The data the run last trained on (nil in checkpoints from before
+    /// it was recorded).
+    public var data: DataRecord?
 
     public init(config: ModelConfig, vocab: Vocab, params: [Float], optimizer: Optimizer?, options: TrainOptions,
-                progress: Progress, history: History, stateH: [[Float]], stateC: [[Float]]) {
+                progress: Progress, history: History, stateH: [[Float]], stateC: [[Float]], data: DataRecord? = nil) {
+        self.data = data
         self.config = config
         self.vocab = vocab
         self.params = params
@@ -211,14 +215,16 @@ public struct Checkpoint {
                 tensors.append(("state.c_l\(k)", Tensor(floats: stateC[k], shape: [batch, config.rnnSize])))
             }
         }
-        return TensorFile(tensors: tensors, metadata: [
+        var metadata = [
             ("format", TensorFile.checkpointFormat),
             ("vocab", vocab.tsv),
             ("config", config.json.text),
             ("train", options.json.text),
             ("progress", progress.json.text),
             ("history", history.json.text),
-        ])
+        ]
+        if let data { metadata.append(("data", data.json.text)) }
+        return TensorFile(tensors: tensors, metadata: metadata)
     }
 
     /// Writes atomically; a failure leaves no file under `path`.
@@ -253,6 +259,7 @@ public struct Checkpoint {
         options = TrainOptions(json: (try? meta("train")) ?? .object([]))
         progress = file.meta("progress") != nil ? try Progress(json: meta("progress"), name: name) : Progress()
         history = file.meta("history") != nil ? History(json: try meta("history")) : History()
+        data = file.meta("data").flatMap { try? JSONValue.parse($0) }.flatMap(DataRecord.init(json:))
         func weight(_ tensorName: String, shape: [Int]) throws -> Tensor {
             guard let t = file[tensorName] else {
                 throw CharRNNError("\(name): the checkpoint is missing '\(tensorName)'", hint: "the checkpoint is corrupt or incomplete")

@@ -15,6 +15,10 @@ public struct CheckpointSummary {
     public var hasOptimizer: Bool
     public var hasCarriedState: Bool
     public var parameters: Int
+    /// The data it was trained on, when recorded.
+    public var data: DataRecord?
+    /// Modification time (seconds since the epoch).
+    public var modified: Double
 
     /// Reads the header only (fast for big checkpoints).
     public init(path: String) throws {
@@ -34,8 +38,11 @@ public struct CheckpointSummary {
         options = TrainOptions(json: (try? meta("train")) ?? .object([]))
         progress = file.meta("progress") != nil ? try Progress(json: meta("progress"), name: path) : Progress()
         history = file.meta("history") != nil ? History(json: try meta("history")) : History()
+        data = file.meta("data").flatMap { try? JSONValue.parse($0) }.flatMap(DataRecord.init(json:))
         var st = stat()
-        fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        let found = stat(path, &st) == 0
+        fileSize = found ? Int(st.st_size) : 0
+        modified = found ? Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9 : 0
         hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optim.") }
         hasCarriedState = file.tensors.contains { $0.name.hasPrefix("state.") }
         // The config's sizes are data: every weight they imply must be in the
@@ -80,6 +87,7 @@ public struct CheckpointSummary {
             ("file_size", .int(fileSize)),
             ("optimizer_state", .bool(hasOptimizer)),
             ("train_options", options.json),
+            ("data", data?.json ?? .null),
         ])
     }
 }

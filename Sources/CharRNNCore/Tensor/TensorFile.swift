@@ -161,7 +161,7 @@ public struct TensorFile: Sendable {
     }
 
     static func read(from raw: ByteSource, name: String, expectFormat: String?, headerOnly: Bool) throws -> TensorFile {
-        let file = try TensorFileReader(raw: raw, name: name)
+        let file = try TensorFileReader(raw: raw, name: name, expectFormat: expectFormat)
         let (entries, metadata) = try file.entries(of: file.readHeader())
         try file.checkFormat(metadata, expect: expectFormat)
         if headerOnly {
@@ -172,6 +172,16 @@ public struct TensorFile: Sendable {
         let data = try file.readData(entries)
         let tensors = zip(entries, data).map { e, bytes in (e.name, Tensor(dtype: e.dtype, shape: e.shape, bytes: bytes)) }
         return TensorFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// Whether the first bytes of a file are those of a tensor file
+    /// (gzip, or a safetensors header length followed by its JSON).
+    public static func looksLikeTensorFile(_ head: [UInt8]) -> Bool {
+        if head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b { return true }
+        guard head.count >= 9 else { return false }
+        var length: UInt64 = 0
+        for k in (0..<8).reversed() { length = length << 8 | UInt64(head[k]) }
+        return length >= 2 && length <= UInt64(maxHeaderBytes) && head[8] == UInt8(ascii: "{")
     }
 
     /// Reads a tensor file from a path ("-" for stdin).

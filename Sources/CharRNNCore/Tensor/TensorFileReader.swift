@@ -15,14 +15,17 @@ struct TensorEntry {
 
 struct TensorFileReader {
     let name: String
+    /// The format the caller needs, for the message when this is text.
+    let expectFormat: String?
     private let reader: ByteSource
     private let gzip: GzipSource?
 
     private static let notTensorFile = "give a tokens file from rnn-encode or a checkpoint from rnn-train"
 
     /// Opens `raw`, decompressing it when it starts with the gzip magic.
-    init(raw: ByteSource, name: String) throws {
+    init(raw: ByteSource, name: String, expectFormat: String?) throws {
         self.name = name
+        self.expectFormat = expectFormat
         var magic = [UInt8](repeating: 0, count: 2)
         let got = try magic.withUnsafeMutableBytes { try raw.readFully(into: $0) }
         if got == 0 {
@@ -43,11 +46,13 @@ struct TensorFileReader {
         var lengthBytes = [UInt8](repeating: 0, count: 8)
         let n = try lengthBytes.withUnsafeMutableBytes { try reader.readFully(into: $0) }
         if n < 8 {
+            if gzip == nil && looksLikeText(Array(lengthBytes[0..<n])) { throw textGiven() }
             throw CharRNNError("\(name) is not a charrnn tensor file (too short for a safetensors header)",
                                hint: Self.notTensorFile)
         }
         let headerLength = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         if headerLength == 0 || headerLength > UInt64(TensorFile.maxHeaderBytes) {
+            if gzip == nil && looksLikeText(lengthBytes) { throw textGiven() }
             throw CharRNNError("\(name) is not a charrnn tensor file (header length \(headerLength) is out of range)",
                                hint: Self.notTensorFile)
         }
@@ -176,6 +181,25 @@ struct TensorFileReader {
         if extra > 0 { throw corrupt("unexpected data after the last tensor") }
         if let gzip, gzip.hasTrailingInput { throw corrupt("unexpected data after the compressed stream") }
         return tensorBytes
+    }
+
+    /// Printable text: what a user gives when they have not encoded it.
+    /// (Printable ASCII, whitespace, and bytes that may be part of UTF-8.)
+    private func looksLikeText(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { b in
+            (0x20..<0x7F).contains(b) || b == 0x09 || b == 0x0A || b == 0x0D || (0x80...0xF4).contains(b) && b != 0xC0 && b != 0xC1
+        }
+    }
+
+    private func textGiven() -> CharRNNError {
+        switch expectFormat {
+        case TensorFile.checkpointFormat?:
+            return CharRNNError("\(name) looks like text, not a checkpoint",
+                                hint: "train a model on it first (rnn-train \(name) -o cv), then give the checkpoint or its folder (cv)")
+        default:
+            return CharRNNError("\(name) looks like text, not a tokens file",
+                                hint: "make one with rnn-encode \(name) -o FILE (rnn-train also reads text directly)")
+        }
     }
 
     private func corrupt(_ what: String) -> CharRNNError {

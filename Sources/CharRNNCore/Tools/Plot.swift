@@ -126,16 +126,28 @@ public func plotASCII(_ runs: [LossRun], width: Int = 70, height: Int = 18) -> S
     var yMin = points.map(\.1).min()!, yMax = points.map(\.1).max()!
     if yMax - yMin < 1e-9 { yMin -= 0.5; yMax += 0.5 }
     var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
-    func put(_ p: (Int, Double), _ ch: Character) {
+    // Who drew each cell: a later run never hides an earlier one (a cell
+    // two runs share shows '#'), and a validation point wins over its own
+    // run's training points.
+    var owner = Array(repeating: Array(repeating: -1, count: width), count: height)
+    var overlaps = false
+    func put(_ p: (Int, Double), _ ch: Character, run: Int) {
         let col = min(width - 1, max(0, Int(Double(p.0) / xMax * Double(width - 1))))
         let row = min(height - 1, max(0, Int(((yMax - p.1) / (yMax - yMin) * Double(height - 1)).rounded())))
-        grid[row][col] = ch
+        if owner[row][col] == -1 || owner[row][col] == run {
+            owner[row][col] = run
+            grid[row][col] = ch
+        } else {
+            grid[row][col] = "#"
+            overlaps = true
+        }
     }
     let marks: [(Character, Character)] = [(".", "*"), ("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]
     for (i, run) in runs.enumerated() {
-        let (t, v) = marks[min(i, marks.count - 1)]
-        for p in run.train where p.1.isFinite { put(p, t) }
-        for p in run.val where p.1.isFinite { put(p, v) }
+        for p in run.train where p.1.isFinite { put(p, marks[min(i, marks.count - 1)].0, run: i) }
+    }
+    for (i, run) in runs.enumerated() {
+        for p in run.val where p.1.isFinite { put(p, marks[min(i, marks.count - 1)].1, run: i) }
     }
     var out = ""
     for (r, row) in grid.enumerated() {
@@ -149,5 +161,6 @@ public func plotASCII(_ runs: [LossRun], width: Int = 70, height: Int = 18) -> S
         let (t, v) = marks[min(i, marks.count - 1)]
         out += "  \(t) train  \(v) val  \(run.label)\n"
     }
+    if overlaps { out += "  # more than one run\n" }
     return out
 }

@@ -51,12 +51,13 @@ public struct RunPlan {
     /// The checkpoint --init-from named, for the run's header.
     public var initFrom: Checkpoint?
 
-    /// Merges `flags` with the checkpoint they name (if any) for data with
-    /// vocabulary `vocab` (called `dataName` in messages).
-    public init(flags f: TrainFlags, vocab: Vocab, dataName: String) throws {
+    /// Merges `flags` with the checkpoint they name (if any; `start`, read
+    /// already, from `startPath`) for data with vocabulary `vocab` (called
+    /// `dataName` in messages).
+    public init(flags f: TrainFlags, vocab: Vocab, dataName: String, start: Checkpoint? = nil, startPath: String? = nil) throws {
         var o = TrainOptions()
-        if let path = f.resume ?? f.initFrom {
-            let ckpt = try Checkpoint.load(path: path)
+        if let path = startPath ?? f.resume ?? f.initFrom {
+            let ckpt = try start ?? Checkpoint.load(path: path)
             try checkVocabulary(ckpt.vocab, vocab, checkpoint: path, data: dataName)
             config = ckpt.config
             for (flag, given) in [("--model", f.model != nil), ("--rnn-size", f.rnnSize != nil), ("--num-layers", f.numLayers != nil),
@@ -119,7 +120,7 @@ public func checkVocabulary(_ a: Vocab, _ b: Vocab, checkpoint: String, data: St
     if a.unit == b.unit && a.symbols == b.symbols { return }
     if a.unit != b.unit {
         throw CharRNNError("\(checkpoint) models \(a.unit == .byte ? "bytes" : "characters") but \(data) is encoded as \(b.unit == .byte ? "bytes" : "characters")",
-                           hint: "encode the data the same way (rnn-encode --vocab with 'rnn-ckpt vocab' output)")
+                           hint: "give the text itself (rnn-train encodes it with the checkpoint's vocabulary), or encode it with 'rnn-ckpt vocab \(checkpoint) > vocab.tsv; rnn-encode --vocab vocab.tsv'")
     }
     let onlyCkpt = Set(a.symbols).subtracting(b.symbols).sorted().prefix(5).map { a.describe($0) }
     let onlyData = Set(b.symbols).subtracting(a.symbols).sorted().prefix(5).map { b.describe($0) }
@@ -128,7 +129,7 @@ public func checkVocabulary(_ a: Vocab, _ b: Vocab, checkpoint: String, data: St
     if !onlyCkpt.isEmpty { parts.append("only in the checkpoint: " + onlyCkpt.joined(separator: ", ")) }
     if parts.isEmpty { parts.append("same symbols in a different order") }
     throw CharRNNError("the vocabulary of \(data) differs from \(checkpoint)'s (\(parts.joined(separator: "; ")))",
-                       hint: "encode the data with the checkpoint's vocabulary (rnn-encode --vocab FILE --unknown skip)")
+                       hint: "give the text itself (rnn-train encodes it with the checkpoint's vocabulary; --unknown skip leaves out the rest), or 'rnn-ckpt vocab \(checkpoint) > vocab.tsv' then 'rnn-encode --vocab vocab.tsv --unknown skip'")
 }
 
 /// Refuses, before anything is allocated, a model or minibatch whose sizes

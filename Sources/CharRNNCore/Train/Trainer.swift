@@ -43,6 +43,8 @@ public final class Trainer {
     public var progress: Progress
     public var history: History
     public var sampleEvery = 0
+    /// What checkpoints record about the data (see DataRecord).
+    public var data: DataRecord?
     /// Keep training when a checkpoint cannot be written (disk full...);
     /// the failure is reported and the next validation tries again.
     public var continueOnWriteError = false
@@ -196,7 +198,7 @@ public final class Trainer {
         p.optimizerStep = optimizer.step
         let state = try wholeBatchState()
         return Checkpoint(config: config, vocab: vocab, params: params, optimizer: optimizer, options: options,
-                          progress: p, history: history, stateH: state.h, stateC: state.c)
+                          progress: p, history: history, stateH: state.h, stateC: state.c, data: data)
     }
 
     /// Validates, writes a checkpoint, applies --keep; returns its path.

@@ -348,3 +348,18 @@ public func listDirectory(_ path: String) -> [String] {
     }
     return names.sorted()
 }
+
+/// Passes bytes on and remembers the last one (does output end a line?).
+public final class LastByteSink: ByteSink {
+    private let next: ByteSink
+    public private(set) var last: UInt8?
+
+    public init(_ next: ByteSink) { self.next = next }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try next.write(bytes)
+        if let b = bytes.last { last = b }
+    }
+
+    public func flush() throws { try next.flush() }
+}
