@@ -46,14 +46,14 @@ public enum Tool {
             let shape = CommandShape(dumpedHelp: C._dumpHelp())
             cmd = try C.parseAsRoot(try Arguments.prepare(Array(CommandLine.arguments.dropFirst()), shape: shape, tool: name))
         } catch let problem as UsageProblem {
-            printError("\(name): error: \(problem.message) — see '\(name) --help'")
+            printError("\(name): error: \(problem.message.trimmingSuffix(".")) — see '\(name) --help'")
             exit(ExitStatus.usage)
         } catch {
             let code = C.exitCode(for: error)
             if code == .success { C.exit(withError: error) }  // --help, --version
             // Usage errors in the tools' one-line form, status 64.
             let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-            printError("\(name): error: \(usageMessage(message)) — see '\(name) --help'")
+            printError("\(name): error: \(usageMessage(message).trimmingSuffix(".")) — see '\(name) --help'")
             exit(code.rawValue)
         }
         do {

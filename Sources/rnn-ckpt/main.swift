@@ -145,7 +145,7 @@ struct Strip: ParsableCommand {
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Plot train and validation loss against iteration (SVG, or --ascii).")
     @Argument(help: "Folders or checkpoints (default cv); one curve per run (folder and savefile).") var paths: [String] = []
-    @Option(name: .shortAndLong, help: "Write the SVG to FILE (default stdout; a terminal gets --ascii).") var output: String?
+    @Option(name: .shortAndLong, help: "Write the SVG to FILE instead of standard output (a terminal there gets the --ascii chart).") var output: String?
     @Flag(help: "Draw a small chart with characters instead.") var ascii = false
 
     func run() throws {

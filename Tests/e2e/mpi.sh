@@ -116,7 +116,7 @@ t "--data-dir: rank 0 writes the cache, the run trains"     0 "" - empty \
 t "a batch 3 processes cannot split: one error line, exit non-zero" 1 "rnn-train: error: --batch-size 50 does not split evenly over 3 processes — use a multiple of 3 (e.g. 48 or 51)" - empty \
   "$MPI -np 3 rnn-train corpus.tokens -o cv3 --batch-size 50 --threads 1 2> e3.err; s=\$?; cat e3.err >&2; test \$(grep -c 'does not split' e3.err) = 1; exit \$s"
 t "  ... and nothing written"                                1 "" - empty "test -e cv3"
-t "stdin under mpirun: say to give a file"                   1 "only rank 0 gets stdin|give a tokens file" - empty \
+t "stdin under mpirun: say to give a file"                   1 "only rank 0 gets stdin|give a text or tokens file" - empty \
   "$MPI -np 2 rnn-train -o cvs --threads 1 < corpus.tokens"
 t "a rank with another corpus: refused before training"      1 "1 of 2 processes start from other data, weights or options than rank 0|same tokens file" - empty \
   "$MPI -np 1 rnn-train corpus.tokens -o cvd --threads 1 : -np 1 rnn-train other.tokens -o cvd --threads 1"
@@ -141,7 +141,7 @@ export MPI
 t "SIGTERM to one rank: every rank stops, rank 0 saves"      0 "" - empty \
   "start_long sig && kill -TERM \$(ranks_of sig | tail -1) && wait_status sig 20 && cat sig.err >&2 && grep -q 'interrupted at iteration' sig.err && rnn-ckpt info \$(rnn-ckpt best sig) >/dev/null"
 t "Ctrl-C (SIGINT to the job's process group): saved, resumable" 0 "" - empty \
-  "start_long int && kill -INT -- -\$(ps -o pgid= \$(pgrep -f '^mpirun.*-o int ') | tr -d ' ') && wait_status int 20 && test \$(cat int.status) != 0 && grep -q 'interrupted at iteration' int.err && rnn-train --resume \$(ls -t int/*.ckpt | head -1) corpus.tokens --max-iterations 40 --threads 1 -q"
+  "start_long int && kill -INT -- -\$(ps -o pgid= \$(pgrep -f '^mpirun.*-o int ') | tr -d ' ') && wait_status int 20 && test \$(cat int.status) != 0 && grep -q 'interrupted at iteration' int.err && n=\$(sed -n 's/.*interrupted at iteration \([0-9]*\).*/\1/p' int.err | head -1) && rnn-train --resume \$(ls -t int/*.ckpt | head -1) corpus.tokens --max-iterations \$((n + 3)) --threads 1 -q"
 t "a rank killed with SIGKILL: mpirun exits non-zero within 10 s" 0 "" - empty \
   "start_long dead && sleep 1.5 && kill -KILL \$(ranks_of dead | tail -1) && wait_status dead 10 && test \$(cat dead.status) != 0 && cat dead.err >&2"
 t "  ... no rank is left running"                            0 "" - empty "sleep 1; test -z \"\$(ranks_of dead)\""

@@ -25,11 +25,6 @@ public struct ChosenCheckpoint {
     public var otherData = 0
 }
 
-public func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
-
 /// Summaries of the same data, newest group first: the key is the data's
 /// fingerprint (or, for checkpoints from before it was recorded, the
 /// vocabulary).

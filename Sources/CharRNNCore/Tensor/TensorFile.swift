@@ -174,14 +174,15 @@ public struct TensorFile: Sendable {
         return TensorFile(tensors: tensors, metadata: metadata)
     }
 
-    /// Whether the first bytes of a file are those of a tensor file
-    /// (gzip, or a safetensors header length followed by its JSON).
-    public static func looksLikeTensorFile(_ head: [UInt8]) -> Bool {
-        if head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b { return true }
-        guard head.count >= 9 else { return false }
-        var length: UInt64 = 0
-        for k in (0..<8).reversed() { length = length << 8 | UInt64(head[k]) }
-        return length >= 2 && length <= UInt64(maxHeaderBytes) && head[8] == UInt8(ascii: "{")
+    /// Whether the first bytes of a file are those of a tensor file: gzip, or
+    /// an 8-byte header length followed by the header's "{". Text has no NUL
+    /// bytes, and every length below 2^56 has one, so a corrupt length still
+    /// counts as a tensor file (and gets the tensor file's error).
+    public static func looksLikeTensorFile<C: Collection>(_ head: C) -> Bool where C.Element == UInt8, C.Index == Int {
+        let h = Array(head.prefix(9))
+        if h.count >= 2 && h[0] == 0x1f && h[1] == 0x8b { return true }
+        guard h.count == 9 else { return false }
+        return h[8] == UInt8(ascii: "{") && h[0..<8].contains(0)
     }
 
     /// Reads a tensor file from a path ("-" for stdin).

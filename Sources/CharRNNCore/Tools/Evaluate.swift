@@ -49,9 +49,7 @@ public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads
 /// not know are skipped and counted.
 public func evaluationIDs(_ bytes: [UInt8], name: String, vocab: Vocab, checkpointName: String) throws
     -> (ids: [Int32], unknown: [UInt32: Int]) {
-    let looksLikeTensorFile = bytes.starts(with: [0x1f, 0x8b])
-        || (bytes.count > 9 && bytes[8] == UInt8(ascii: "{") && bytes[3...7].allSatisfy { $0 == 0 })
-    if looksLikeTensorFile {
+    if TensorFile.looksLikeTensorFile(bytes) {
         let tokens = try TokensFile.read(from: MemorySource(bytes), name: name)
         if tokens.vocab.unit != vocab.unit {
             throw CharRNNError("\(name) holds \(tokens.vocab.unit == .byte ? "bytes" : "characters") but \(checkpointName) models \(vocab.unit == .byte ? "bytes" : "characters")",

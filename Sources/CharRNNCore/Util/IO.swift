@@ -363,3 +363,9 @@ public final class LastByteSink: ByteSink {
 
     public func flush() throws { try next.flush() }
 }
+
+/// Whether `path` names a directory (following symbolic links).
+public func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
