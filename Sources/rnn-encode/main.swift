@@ -81,6 +81,10 @@ struct RnnEncode: ParsableCommand {
         if files.isEmpty || files == ["-"] { noteTerminalInput(tool: "rnn-encode", example: "rnn-encode input.txt") }
         var (text, name) = try readInputsSized(files)
         let textCount = text.count
+        if !bytes && TensorFile.looksLikeTensorFile(text.prefix(9)) {
+            throw CharRNNError("\(name) is already a tokens file or a checkpoint, not text",
+                               hint: "rnn-train reads tokens files as they are; to see the text: rnn-encode --decode \(name)")
+        }
         let v = try vocabulary ?? text.withUnsafeBufferPointer { try Vocab.build(from: $0, unit: bytes ? .byte : .char, name: name) }
         let policy = try unknown.policy(unit: v.unit)
         // Consumes the text: with U8 tokens they take its place in memory.

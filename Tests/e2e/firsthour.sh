@@ -55,6 +55,7 @@ echo --temperature > want-temperature
 t "rnn-train FILE.txt encodes it on the fly"          0 "vocab size: 20 (characters)|saved a/" - empty "rnn-train shakes.txt -o a $S --max-iterations 2"
 t "cat FILE.txt | rnn-train"                          0 "vocab size: 20 (characters)" shakes.txt empty "rnn-train -o b $S --max-iterations 2"
 t "text and its tokens train the same"                0 NONE - empty "rnn-encode shakes.txt -o shakes.tokens && rnn-train shakes.tokens -o c $S --max-iterations 4 -q && rnn-train shakes.txt -o d $S --max-iterations 4 -q && cmp <(rnn-sample c -n 100 -q) <(rnn-sample d -n 100 -q)"
+t "rnn-encode given a tokens file says so"             1 "is already a tokens file or a checkpoint, not text|rnn-encode --decode shakes.tokens" - empty "rnn-encode shakes.tokens"
 t "--bytes: raw bytes, any file"                      0 "(bytes)" - empty "rnn-train binary.bin --bytes -o e $S --max-iterations 2"
 t "invalid UTF-8: the hint names --bytes, which exists" 1 "invalid UTF-8|--bytes" - empty "rnn-train --data-dir dd -o f $S --max-iterations 2"
 t "--data-dir with --bytes"                           0 "encoding dd/input.txt into dd/input.bytes.tokens" - empty "rnn-train --data-dir dd --bytes -o g $S --max-iterations 2"
