@@ -154,7 +154,7 @@ t "multiple input files: - is stdin"                  0 NONE                   a
 t "rnn-vocab: multiple files counted together"        0 NONE                   -            =ab.vocab.expected    'rnn-vocab a.txt b.txt'
 t "--decode of a text file"                           1 "cjk.txt looks like text, not a tokens file" - empty           'rnn-encode --decode cjk.txt'
 t "--decode of a vocab file"                          1 "abc.vocab looks like text, not a tokens file" - empty         'rnn-encode --decode abc.vocab'
-t "a tokens file where text is expected"              1 "cjk.tokens: invalid UTF-8 at byte offset 1" - empty     'rnn-encode cjk.tokens'
+t "a tokens file where text is expected"              1 "cjk.tokens is already a tokens file or a checkpoint, not text" - empty     'rnn-encode cjk.tokens'
 t "a tokens file given to rnn-vocab"                  1 "cjk.tokens: invalid UTF-8 at byte offset 1" - empty     'rnn-vocab cjk.tokens'
 t "--decode of a truncated tokens file"               1 "truncated.tokens|truncated" -      empty                 'rnn-encode --decode truncated.tokens'
 t "--decode of a tokens file with a bad CRC"          1 "crc.tokens|CRC mismatch" -         empty                 'rnn-encode --decode crc.tokens'
