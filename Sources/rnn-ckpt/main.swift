@@ -88,8 +88,15 @@ struct Eval: ParsableCommand {
     @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
     @Argument(help: "Text or tokens file (- or none: stdin).") var file: String?
     @Flag(help: "Print a JSON record.") var json = false
+    @Flag(help: "Write a TSV row per character: its probability, its bits and the model's top predictions.") var perChar = false
+    @Option(help: "With --per-char: how many top predictions each row gives.") var top: Int = 3
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if top < 0 { throw ValidationError("--top must be 0 or more (got \(top)).") }
+        if perChar && json { throw ValidationError("give --per-char or --json, not both.") }
+    }
 
     func run() throws {
         try common.apply(tool: "rnn-ckpt", blasThreads: 1)
@@ -106,6 +113,12 @@ struct Eval: ParsableCommand {
         }
         if ids.count < 2 {
             throw CharRNNError("\(source.name) has \(ids.count) known characters; at least 2 are needed", hint: "give more text in the model's vocabulary")
+        }
+        if perChar {
+            let r = try writePerSymbolScores(checkpoint: ckpt, ids: ids, skipped: skipped, top: top, threads: common.threadCount,
+                                             engine: engine, to: FileSink.standardOutput())
+            if !common.quiet { printError("rnn-ckpt: " + r.line(characters: ids.count)) }
+            return
         }
         let r = try evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount, engine: engine)
         try writeOutput(json ? r.json(characters: ids.count).text + "\n" : r.line(characters: ids.count) + "\n", to: nil)

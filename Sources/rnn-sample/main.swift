@@ -49,8 +49,17 @@ struct RnnSample: ParsableCommand {
     @Flag(help: "Print the prime before the sample.")
     var echoPrime = false
 
-    @Option(help: "Number of independent samples.")
+    @Option(help: "Number of independent samples (with --beam: the most probable continuations).")
     var count: Int = 1
+
+    @Option(help: "Beam search of width N: the most probable continuation instead of a sample (1 = --argmax).")
+    var beam: Int?
+
+    @Option(help: "Samples (or --lines) made together, as rows of one batch.")
+    var batch: Int = 64
+
+    @Flag(help: "Complete each line of standard input (a prime) on one line of output.")
+    var lines = false
 
     @Option(help: "Written between samples (escapes \\n, \\t, \\r, \\\\, \\u{XXXX}, \\xHH; default: a blank line).")
     var separator: String?
@@ -74,6 +83,19 @@ struct RnnSample: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1 (got \(count)).") }
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both.") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty string.") }
+        if !(1...4096).contains(batch) { throw ValidationError("--batch must be from 1 to 4096 (got \(batch)).") }
+        if let beam {
+            if !(1...4096).contains(beam) { throw ValidationError("--beam must be from 1 to 4096 (got \(beam)).") }
+            for (given, name) in [(argmax, "--argmax"), (topK != nil, "--top-k"), (topP != nil, "--top-p")] where given {
+                throw ValidationError("--beam does not go with \(name): beam search keeps the most probable text, it does not sample.")
+            }
+            if count > beam { throw ValidationError("--count \(count) asks for more continuations than --beam \(beam) keeps; give --beam \(count) or more.") }
+        }
+        if lines {
+            if prime != nil || primeFile != nil { throw ValidationError("--lines takes its primes from standard input, one per line; drop --prime/--prime-file.") }
+            if count > 1 { throw ValidationError("--lines writes one completion per line; drop --count (or run once per sample with --seed).") }
+            if echoPrime && separator != nil { throw ValidationError("--lines writes one line per line; drop --separator.") }
+        }
     }
 
     func run() throws {
@@ -96,6 +118,8 @@ struct RnnSample: ParsableCommand {
         o.separator = separator.map(Escapes.bytes)
         o.stop = stop.map(Escapes.bytes)
         o.flushEachSymbol = isTerminal(1)
+        o.beam = beam
+        o.batch = batch
         if primeFile == "-" { noteTerminalInput(tool: "rnn-sample", what: "the prime", example: "--prime-file FILE") }
         if let primeBytes = try prime.map({ Array($0.utf8) }) ?? primeFile.map({ try FileSource.open($0).readAll() }) {
             o.prime = try Prime.ids(primeBytes, name: primeFile ?? "--prime", vocab: ckpt.vocab, checkpointName: chosen.path,
@@ -106,12 +130,29 @@ struct RnnSample: ParsableCommand {
         }
         let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, engine: engine)
         if common.verbose { printError("rnn-sample: device: \(engine.label)") }
-        let terminal = isTerminal(1)
-        let out = terminal ? LastByteSink(FileSink.standardOutput()) : nil
         let sampleStart = clock.now
-        let produced = try generator.generate(o, to: out ?? FileSink.standardOutput())
-        // At a terminal the prompt starts on a line of its own.
-        if let out, out.last != nil, out.last != UInt8(ascii: "\n") { try out.write("\n"); try out.flush() }
+        var produced = 0
+        if lines {
+            if isTerminal(0) && !common.quiet {
+                printError("rnn-sample: completing each line you type; end with Ctrl-D (or pipe the lines in: rnn-sample CKPT --lines < prompts.txt)")
+            }
+            let count = try generator.completeLines(o, from: FileSource.open(nil), to: FileSink.standardOutput()) { bytes, n in
+                try Prime.ids(bytes, name: "line \(n) of standard input", vocab: ckpt.vocab, checkpointName: chosen.path,
+                              skipUnknown: unknown == .skip, allowEmpty: true)
+            }
+            if common.verbose { printError("rnn-sample: completed \(count) line\(count == 1 ? "" : "s")") }
+        } else {
+            let terminal = isTerminal(1)
+            let out = terminal ? LastByteSink(FileSink.standardOutput()) : nil
+            produced = try generator.generate(o, to: out ?? FileSink.standardOutput())
+            // At a terminal the prompt starts on a line of its own.
+            if let out, out.last != nil, out.last != UInt8(ascii: "\n") { try out.write("\n"); try out.flush() }
+            if common.verbose, beam != nil {
+                for (k, b) in generator.lastBeams.enumerated() {
+                    printError("rnn-sample: beam result \(k + 1): log-probability \(fixed(b.logProb, 6)) nats (\(fixed(b.logProb / ln2, 4)) bits), \(b.ids.count) characters")
+                }
+            }
+        }
         if common.verbose {
             let seconds = (clock.now - sampleStart).seconds
             printError("rnn-sample: \(produced) characters in \(fixed(seconds, 3)) s, \(shortNumber(Double(produced) / max(seconds, 1e-9))) chars/s (total \(fixed((clock.now - start).seconds, 3)) s)")

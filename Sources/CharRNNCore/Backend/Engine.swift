@@ -15,6 +15,9 @@ public protocol TokenStepper: AnyObject {
     func step(_ tokens: [Int32]) throws -> UnsafeBufferPointer<Float>
     /// Stream `to` continues from stream `from`'s state.
     func copyState(from: Int, to: Int) throws
+    /// Stream j continues from stream parents[j]'s state, for every j at
+    /// once (beam search: the kept beams, each from the beam it extends).
+    func reorderStates(_ parents: [Int]) throws
 }
 
 /// Text run forward from a carried state, a chunk at a time (evaluation).
@@ -75,6 +78,20 @@ public final class NetworkRunner<Ops: NetworkOps>: TokenStepper, SequenceScorer 
     }
 
     public func copyState(from: Int, to: Int) throws { try network.copyStateRow(from, to: to) }
+
+    public func reorderStates(_ parents: [Int]) throws {
+        precondition(parents.count == streams)
+        if parents.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
+        let H = network.config.rnnSize
+        let (h, c) = try network.carriedState()
+        func gather(_ rows: [Float]) -> [Float] {
+            if rows.count < streams * H { return rows }
+            var out = [Float](repeating: 0, count: rows.count)
+            for (j, p) in parents.enumerated() { out[(j * H)..<((j + 1) * H)] = rows[(p * H)..<((p + 1) * H)] }
+            return out
+        }
+        try network.setCarriedState(h: h.map(gather), c: c.map(gather))
+    }
 
     public func loss(inputs: [Int32], targets: [Int32]) throws -> Double {
         precondition(network.batch == 1 && inputs.count == targets.count && inputs.count <= chunk && !inputs.isEmpty)
@@ -137,6 +154,7 @@ public final class CPURunner: TokenStepper, SequenceScorer {
     public func reset() throws { try runner.reset() }
     public func step(_ tokens: [Int32]) throws -> UnsafeBufferPointer<Float> { try runner.step(tokens) }
     public func copyState(from: Int, to: Int) throws { try runner.copyState(from: from, to: to) }
+    public func reorderStates(_ parents: [Int]) throws { try runner.reorderStates(parents) }
     public func loss(inputs: [Int32], targets: [Int32]) throws -> Double { try runner.loss(inputs: inputs, targets: targets) }
     public func logits() throws -> [Float] { try runner.logits() }
     public func states(layer k: Int) throws -> (h: [Float], c: [Float]) { try runner.states(layer: k) }

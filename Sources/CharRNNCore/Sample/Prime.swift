@@ -5,7 +5,10 @@ public enum Prime {
     /// The ids of `bytes` (the prime, called `name`) under the checkpoint's
     /// vocabulary (`checkpointName` in hints); with `skipUnknown` symbols the
     /// model does not know are left out, but not all of them.
-    public static func ids(_ bytes: [UInt8], name: String, vocab: Vocab, checkpointName: String, skipUnknown: Bool) throws -> [Int32] {
+    /// With `allowEmpty` (and `skipUnknown`), a prime of unknown symbols
+    /// only is empty rather than an error.
+    public static func ids(_ bytes: [UInt8], name: String, vocab: Vocab, checkpointName: String, skipUnknown: Bool,
+                           allowEmpty: Bool = false) throws -> [Int32] {
         let codec = TokenCodec(vocab: vocab)
         let (ids, unknown): ([Int32], [UInt32: Int])
         do {
@@ -13,7 +16,7 @@ public enum Prime {
         } catch let e as CharRNNError {
             throw CharRNNError(e.what, hint: "\(checkpointName) models UTF-8 characters; give the prime as UTF-8 (e.g. iconv)")
         }
-        if unknown.isEmpty { return ids }
+        if unknown.isEmpty || (skipUnknown && allowEmpty) { return ids }
         let all = ids.isEmpty
         if !skipUnknown || all {
             let distinct = unknown.keys.sorted()

@@ -69,3 +69,65 @@ public func evaluationIDs(_ bytes: [UInt8], name: String, vocab: Vocab, checkpoi
         throw CharRNNError(e.what, hint: "\(checkpointName) models UTF-8 characters; convert the text (e.g. iconv)")
     }
 }
+
+/// rnn-ckpt eval --per-char: for every symbol of `ids` after the first, a
+/// TSV row of its position (0-based; the first symbol has no prediction),
+/// the symbol, its probability under the model given the text before it,
+/// that in bits (the surprise), and the model's `top` most likely symbols
+/// with their probabilities. Symbols are written as in vocabulary files
+/// (\n, \t, \\ escaped). A header row names the columns. Returns the
+/// result that rnn-ckpt eval prints.
+@discardableResult
+public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: Int, top: Int, threads: Int = 1,
+                                 engine: ComputeEngine = CPUEngine(), to sink: ByteSink) throws -> EvalResult {
+    let n = ids.count
+    let vocab = checkpoint.vocab
+    let V = vocab.count
+    let k = min(top, V)
+    let names = (0..<V).map { vocab.escaped(vocab.symbols[$0]) }
+    var header = "position\tsymbol\tprobability\tbits"
+    for r in 0..<k { header += "\ttop\(r + 1)\tp\(r + 1)" }
+    try sink.write(Array((header + "\n").utf8))
+    guard n >= 2 else { return EvalResult(loss: .nan, predictions: 0, skipped: skipped) }
+    let scorer = try engine.scorer(config: checkpoint.config, params: checkpoint.params, chunk: min(256, n - 1), threads: threads)
+    var total = 0.0
+    var position = 0
+    var probs = [Double](repeating: 0, count: V)
+    while position < n - 1 {
+        let length = min(scorer.chunk, n - 1 - position)
+        let inputs = Array(ids[position..<(position + length)])
+        let targets = Array(ids[(position + 1)..<(position + 1 + length)])
+        _ = try scorer.loss(inputs: inputs, targets: targets)
+        let logits = try scorer.logits()
+        var text = ""
+        for t in 0..<length {
+            var mx = -Double.infinity
+            for v in 0..<V { mx = max(mx, Double(logits[t * V + v])) }
+            var sum = 0.0
+            for v in 0..<V { probs[v] = exp(Double(logits[t * V + v]) - mx); sum += probs[v] }
+            for v in 0..<V { probs[v] /= sum }
+            let target = Int(targets[t])
+            let p = probs[target]
+            total -= log(p)
+            text += "\(position + t + 1)\t\(names[target])\t\(probabilityText(p))\t\(fixed(-log2(p), 4))"
+            if k > 0 {
+                for v in topIndices(probs, k) { text += "\t\(names[v])\t\(probabilityText(probs[v]))" }
+            }
+            text += "\n"
+        }
+        try sink.write(Array(text.utf8))
+        position += length
+    }
+    try sink.flush()
+    return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
+}
+
+/// A probability: 6 decimals, or for small ones 6 significant digits
+/// ("0.123456", "1.23457e-07").
+func probabilityText(_ p: Double) -> String {
+    if p >= 1e-4 || p <= 0 { return fixed(p, 6) }
+    var e = 0
+    var m = p
+    while m < 1 { m *= 10; e += 1 }
+    return "\(fixed(m, 5))e-\(e < 10 ? "0" : "")\(e)"
+}
