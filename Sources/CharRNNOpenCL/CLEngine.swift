@@ -18,7 +18,7 @@ public final class CLEngine: ComputeEngine {
                               optimizer: optimizer)
     }
 
-    public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int) throws -> TokenStepper {
+    public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int, kernels: KernelOptions) throws -> TokenStepper {
         let ops = try CLNetworkOps(context: context, config: config, batch: streams, steps: 1, training: false)
         return try NetworkRunner(network: try CLNetwork(ops: ops, config: config, batch: streams, seqLength: 1, forwardOnly: true),
                                  params: params)

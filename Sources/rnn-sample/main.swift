@@ -128,7 +128,8 @@ struct RnnSample: ParsableCommand {
         if common.verbose {
             printError("rnn-sample: \(chosen.path): \(ckpt.config.description), vocab \(ckpt.vocab.count), iteration \(ckpt.progress.iteration), val_loss \(ckpt.progress.valLoss.map { fixed($0, 4) } ?? "?")")
         }
-        let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, engine: engine)
+        let generator = try Generator(checkpoint: ckpt, threads: common.threadCount, engine: engine,
+                                      kernels: ProcessEnvironment.kernelOptions)
         if common.verbose { printError("rnn-sample: device: \(engine.label)") }
         let sampleStart = clock.now
         var produced = 0

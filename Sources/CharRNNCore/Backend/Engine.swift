@@ -41,8 +41,15 @@ public protocol ComputeEngine: AnyObject {
     /// Training over `batch` rows; `kernels` for the CPU's planner.
     func trainingBackend(config: ModelConfig, batch: Int, seqLength: Int, threads: Int, params: [Float],
                          optimizer: Optimizer, kernels: KernelOptions) throws -> TrainingBackend
-    func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int) throws -> TokenStepper
+    /// `kernels` plans the CPU's products for several streams (forcing, cache).
+    func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int, kernels: KernelOptions) throws -> TokenStepper
     func scorer(config: ModelConfig, params: [Float], chunk: Int, threads: Int) throws -> SequenceScorer
+}
+
+extension ComputeEngine {
+    public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int) throws -> TokenStepper {
+        try stepper(config: config, params: params, streams: streams, threads: threads, kernels: KernelOptions())
+    }
 }
 
 /// A forward-only network with its weights: a stepper (one step of B
@@ -124,11 +131,14 @@ public final class CPUEngine: ComputeEngine {
     /// measured slower than one thread).
     public static let splitFromBytes = 4 << 20
 
-    public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int) throws -> TokenStepper {
+    public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int, kernels: KernelOptions) throws -> TokenStepper {
         // One stream: matrix-vector products (OpenBLAS), split over a team
-        // for large weights; several: the packed kernels over the rows.
+        // for large weights; several: the kernels planned for each thread's
+        // rows (a measured plan where it can be cached; the weights are
+        // packed once for the whole text, so timed as over many steps).
         let team = streams == 1 && threads > 1 && params.count * 4 >= Self.splitFromBytes ? SpinTeam(threads: threads) : nil
-        let plan = streams == 1 ? KernelPlan.uniform(.blasStep, config: config) : KernelPlan.standard(config: config)
+        let plan = streams == 1 ? KernelPlan.uniform(.blasStep, config: config)
+            : KernelPlanner.plan(config: config, rows: max(1, streams / max(1, threads)), seqLength: 64, options: kernels)
         let network = Network(config: config, batch: streams, seqLength: 1, threads: streams == 1 ? 1 : threads,
                               plan: plan, forwardOnly: true, team: team)
         return CPURunner(try NetworkRunner(network: network, params: params))

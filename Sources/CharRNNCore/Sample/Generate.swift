@@ -49,15 +49,18 @@ public final class Generator {
     public let checkpoint: Checkpoint
     let engine: ComputeEngine
     let threads: Int
+    let kernels: KernelOptions
     let pieces: [[UInt8]]        // bytes of each symbol
     let newline: Int32?
     private var cached: TokenStepper?
 
     /// On `engine` (default the CPU).
-    public init(checkpoint: Checkpoint, threads: Int = 1, engine: ComputeEngine = CPUEngine()) throws {
+    public init(checkpoint: Checkpoint, threads: Int = 1, engine: ComputeEngine = CPUEngine(),
+                kernels: KernelOptions = KernelOptions()) throws {
         self.checkpoint = checkpoint
         self.engine = engine
         self.threads = threads
+        self.kernels = kernels
         let vocab = checkpoint.vocab
         pieces = (0..<vocab.count).map { vocab.bytes(of: $0) }
         newline = vocab.id(of: 0x0A).map(Int32.init)
@@ -67,7 +70,8 @@ public final class Generator {
     /// A stepper of `streams` rows (the last one made, when it fits).
     func stepper(streams: Int) throws -> TokenStepper {
         if let s = cached, s.streams == streams { return s }
-        let s = try engine.stepper(config: checkpoint.config, params: checkpoint.params, streams: streams, threads: threads)
+        let s = try engine.stepper(config: checkpoint.config, params: checkpoint.params, streams: streams, threads: threads,
+                                     kernels: kernels)
         cached = s
         return s
     }
