@@ -8,6 +8,13 @@
 # or:    python3 npz_forward.py MODEL.npz --argmax PRIME N
 #   feeds PRIME (characters) and prints the N most likely next characters,
 #   each fed back, as rnn-sample --argmax --prime PRIME -n N does.
+# or:    python3 npz_forward.py MODEL.npz --logprob PRIME FILE [T]
+#   prints the log-probability (nats) of FILE's characters after PRIME, with
+#   the logits divided by T (default 1): what rnn-sample --beam --verbose
+#   reports. Without a PRIME the first character is fed, not scored.
+# or:    python3 npz_forward.py MODEL.npz --probs FILE
+#   prints the probability of each character of FILE after the first, one
+#   per line (rnn-ckpt eval --per-char's third column).
 # Needs only numpy.
 #
 # Equations (PyTorch, one layer, x the input, h/c the state):
@@ -100,6 +107,30 @@ def main():
             out.append(chr(model.vocab[nxt]))
             logits = model.step(nxt)
         sys.stdout.buffer.write("".join(out).encode("utf-8"))
+        return
+    if len(args) in (4, 5) and args[1] == "--logprob":
+        model = Model(args[0])
+        text = open(args[3], "rb").read().decode("utf-8")
+        T = float(args[4]) if len(args) == 5 else 1.0
+        ids = [model.ids_of[ord(ch)] for ch in args[2] + text]
+        start = len(args[2]) or 1
+        total = 0.0
+        logits = None
+        for t, i in enumerate(ids):
+            if t >= start:
+                z = logits / T
+                m = z.max()
+                total += z[i] - m - np.log(np.exp(z - m).sum())
+            logits = model.step(i)
+        print(f"{total:.9f}")
+        return
+    if len(args) == 3 and args[1] == "--probs":
+        model = Model(args[0])
+        ids = [model.ids_of[ord(ch)] for ch in open(args[2], "rb").read().decode("utf-8")]
+        for t in range(len(ids) - 1):
+            logits = model.step(ids[t])
+            p = np.exp(logits - logits.max())
+            print(f"{p[ids[t + 1]] / p.sum():.9f}")
         return
     if len(args) not in (2, 3) or (len(args) == 3 and args[2] != "--bytes"):
         sys.exit("usage: npz_forward.py MODEL.npz TEXT_FILE [--bytes] | MODEL.npz --argmax PRIME N")
