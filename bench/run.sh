@@ -327,6 +327,35 @@ for spec in 128:1 512:1 512:2; do
   done
 done
 
+# --- sampling many at once: rnn-sample --count 64 -n 1000 on LSTM 2×128 -------
+# The 64 samples advance together as the rows of one batch (2 threads);
+# PyTorch draws 64 streams as one batch too. The speed-up row divides each
+# side's --count 64 rate by its own batch-1 rate (measured here, 2 threads).
+BATCH_ROW="sample LSTM 2×128, --count 64 (one batch of 64), 2 threads, chars/s"
+SPEEDUP_ROW="sample LSTM 2×128, --count 64 ÷ --count 1 (each side its own), speed-up"
+row "$BATCH_ROW" high; row "$SPEEDUP_ROW" high
+echo "$BATCH_ROW" >&2
+rate() { sed -n 's/.* characters in \([0-9.]*\) s.*/\1/p' "$1" | tail -1 | awk -v n="$2" '$1 > 0 { printf "%.0f", n / $1 }'; }
+for _ in $(seq "$REPEATS"); do
+  if [ -f "$TMP/lstm128.ckpt" ] &&
+     "$BIN/rnn-sample" "$TMP/lstm128.ckpt" -n 1000 --count 64 --seed 123 --threads 2 --verbose > /dev/null 2> "$TMP/err" &&
+     "$BIN/rnn-sample" "$TMP/lstm128.ckpt" -n 20000 --seed 123 --threads 2 --verbose > /dev/null 2> "$TMP/err1"; then
+    many=$(rate "$TMP/err" 64000); one=$(rate "$TMP/err1" 20000)
+    log "ours:    $many chars/s (--count 1: $one)"; keep OURS "$BATCH_ROW" "$many"
+    keep OURS "$SPEEDUP_ROW" "$(awk -v a="$many" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+  else
+    log "ours: rnn-sample --count 64 failed: $(head -1 "$TMP/err")"
+  fi
+  if [ $HAVE_TORCH = 1 ] &&
+     "$PYTHON" bench/torch_ref.py sample "$TINY" -n 200 --count 64 --warmup 20 --threads 2 > "$TMP/t.json" &&
+     "$PYTHON" bench/torch_ref.py sample "$TINY" -n "$SAMPLE_N" --warmup 50 --threads 2 > "$TMP/t1.json"; then
+    many=$(json_field chars_per_sec < "$TMP/t.json"); one=$(json_field chars_per_sec < "$TMP/t1.json")
+    log "PyTorch: ${many%.*} chars/s (batch 1: ${one%.*})"; keep TORCH "$BATCH_ROW" "${many%.*}"
+    keep TORCH "$SPEEDUP_ROW" "$(awk -v a="$many" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+  fi
+done
+LAST[$SPEEDUP_ROW]="—"
+
 # Sampling on the OpenCL device: the rate rnn-sample --verbose reports, which
 # leaves out start-up (loading, and compiling the device's kernels).
 if [ -n "$OPENCL" ]; then

@@ -251,16 +251,17 @@ def sample(args):
     tokens, V = load_text(args.file)
     model = CharModel(args.model, V, args.rnn_size, args.num_layers).eval()
     gen = torch.Generator().manual_seed(args.seed)
-    x = tokens[:1].view(1, 1)  # prime with the text's first character
+    K = args.count  # streams drawn together, as the rows of one batch
+    x = tokens[:1].view(1, 1).repeat(K, 1)  # prime with the text's first character
     state = None
     out = []
 
     def one():
         nonlocal x, state
         logits, state = model(x, state)
-        probs = F.softmax(logits[0, -1] / args.temperature, dim=-1)
-        x = torch.multinomial(probs, 1, generator=gen).view(1, 1)
-        out.append(int(x))
+        probs = F.softmax(logits[:, -1] / args.temperature, dim=-1)
+        x = torch.multinomial(probs, 1, generator=gen).view(K, 1)
+        out.append(x)
 
     for _ in range(args.warmup):
         one()
@@ -271,8 +272,8 @@ def sample(args):
     print(json.dumps({
         "mode": "sample", "model": args.model, "rnn_size": args.rnn_size,
         "num_layers": args.num_layers, "threads": torch.get_num_threads(),
-        "chars": args.n, "seconds": round(elapsed, 4),
-        "chars_per_sec": round(args.n / elapsed, 1),
+        "count": K, "chars": args.n * K, "seconds": round(elapsed, 4),
+        "chars_per_sec": round(args.n * K / elapsed, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1), "torch": torch.__version__,
     }))
 
@@ -290,6 +291,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5, help="untimed iterations or characters first")
     ap.add_argument("-n", type=int, default=2000, help="characters to sample (sample)")
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--count", type=int, default=1, help="streams sampled together as one batch (sample)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=123)
     # timed mode: char-rnn's (and rnn-train's) defaults
