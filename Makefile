@@ -21,7 +21,7 @@ MPI_PKGS   := openmpi-bin libopenmpi-dev
 XSMM_PKG   := $(shell [ "$$(uname -m)" = x86_64 ] && echo libxsmm-dev)
 APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
 
-.PHONY: all deps deps-mpi deps-libs bench-libs bench-mpi build test unit-test e2e-test man-test fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
+.PHONY: all deps deps-mpi deps-libs deps-browser bench-libs bench-mpi build test unit-test e2e-test man-test test-browser fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -48,6 +48,15 @@ deps-libs:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps-libs: all installed"; fi
+
+# Headless Chromium (and a font), only for `make test-browser`.
+BROWSER_PKGS := chromium fonts-dejavu-core
+deps-browser:
+	@missing=""; for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps-browser: all installed"; fi
 
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
@@ -76,6 +85,12 @@ test-big: build
 
 man-test: build
 	bash Tests/e2e/man.sh $(BIN)
+
+# The page of `rnn-ckpt trace --html` in headless Chromium (make deps-browser):
+# no console error, the colours of each neuron against the trace TSV, in the
+# DOM and in a screenshot, the surprise view and the tooltip (Tests/e2e/browser.sh).
+test-browser: build
+	bash Tests/e2e/browser.sh $(BIN)
 
 # Fuzzing (Fuzz/, a separate package the main build never sees): libFuzzer +
 # AddressSanitizer targets for the tensor-file, vocab and UTF-8 parsers, each

@@ -110,7 +110,7 @@ def check(what, args, page, start, end, prose=False):
 
 for tool in ["rnn-vocab", "rnn-encode", "rnn-train", "rnn-sample"]:
     check(tool, [f"{bin_dir}/{tool}"], f"{man_dir}/{tool}.1", r"^\.Sh OPTIONS", r"^\.Sh ")
-for command in ["info", "ls", "best", "vocab", "eval", "export", "strip", "plot", "prune", "devices"]:
+for command in ["info", "ls", "best", "vocab", "eval", "trace", "export", "strip", "plot", "prune", "devices"]:
     check(f"rnn-ckpt {command}", [f"{bin_dir}/rnn-ckpt", command], f"{man_dir}/rnn-ckpt.1",
           rf"^\.Ss {command}\b", r"^\.S[sh] ", prose=True)
 
