@@ -14,6 +14,12 @@ public enum WriteErrorPolicy: String, CaseIterable, ExpressibleByArgument, Senda
 }
 
 /// rnn-ckpt export's formats.
+/// rnn-ckpt trace --format.
+public enum TraceFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case tsv
+    case npz
+}
+
 public enum ExportFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
     case safetensors
     case npz

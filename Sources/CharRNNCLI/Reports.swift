@@ -32,7 +32,16 @@ public enum CheckpointReport {
             "optimizer:   \(s.hasOptimizer ? "\(o.optimizer.rawValue) state present" + (s.hasCarriedState ? " (--resume continues exactly)" : "") : "none (stripped; sampling only)")",
             "data:        \(s.data.map { "\($0.description), \($0.fingerprint)" } ?? "not recorded")",
             "training:    batch \(o.batchSize), seq \(o.seqLength), lr \(shortNumber(o.learningRate)), decay \(o.learningRateDecay) after \(o.learningRateDecayAfter) epochs, grad clip \(o.gradClip), seed \(o.seed), savefile \(o.savefile)",
-        ].joined(separator: "\n") + "\n"
+        ].joined(separator: "\n") + "\n" + fitLines(s)
+    }
+
+    /// info's diagnosis: the fit line and any advice (Advice).
+    static func fitLines(_ s: CheckpointSummary) -> String {
+        guard let report = s.fitReport else { return "fit:         not known (the checkpoint does not record its data)\n" }
+        var out = "fit:         " + report.line.dropFirst("fit: ".count) + "\n"
+        for a in report.advice { out += "advice:      \(a)\n" }
+        if report.advice.isEmpty { out += "advice:      none: the losses and the model's size look right for the data\n" }
+        return out
     }
 
     /// rnn-ckpt ls's table, best first; checkpoints trained on different

@@ -57,6 +57,11 @@ public final class ConsoleTrainReporter: TrainReporter {
         info("validation at \(iteration)/\(total) (epoch \(fixed(epoch, 2))): val_loss = \(fixed(valLoss, 4)) (\(fixed(valLoss / ln2, 3)) bits/char), saved \(checkpoint)")
     }
 
+    public func fit(_ report: FitReport) {
+        info("  " + report.line)
+        for line in report.advice { info("  advice: " + line) }
+    }
+
     public func warning(_ line: String) {
         clearStatus()
         printError("rnn-train: warning: " + line)

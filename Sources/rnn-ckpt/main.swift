@@ -12,7 +12,7 @@ struct RnnCkpt: ParsableCommand {
         abstract: "Inspect, compare, evaluate, export and prune checkpoints.",
         discussion: "See rnn-ckpt(1).",
         version: Tool.version(of: "rnn-ckpt"),
-        subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Export.self, Strip.self, Plot.self, Prune.self,
+        subcommands: [Info.self, List.self, Best.self, VocabCommand.self, Eval.self, Trace.self, Export.self, Strip.self, Plot.self, Prune.self,
                       Devices.self])
 
     func run() throws {
@@ -122,6 +122,77 @@ struct Eval: ParsableCommand {
         }
         let r = try evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount, engine: engine)
         try writeOutput(json ? r.json(characters: ids.count).text + "\n" : r.line(characters: ids.count) + "\n", to: nil)
+    }
+}
+
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Neuron activations and predictions over a text: TSV, NumPy .npz, or an HTML page.")
+    @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
+    @Argument(help: "Text (- or none: stdin).") var file: String?
+    @Option(help: "Neurons as LAYER:INDEX,... (c2:5 a cell state; 2 a whole layer); default the last layer.") var neurons: String?
+    @Option(help: "tsv or npz (every layer's states).") var format: TraceFormat = .tsv
+    @Option(help: "Write a self-contained HTML page to FILE instead.") var html: String?
+    @Option(help: "Rank neurons by how well they follow the text REGEX matches (best first).") var find: String?
+    @Option(help: "How many top predictions each character gets.") var top: Int = 3
+    @Option(name: .shortAndLong, help: "Output file (default stdout).") var output: String?
+    @Flag(help: "Write binary output even to a terminal.") var force = false
+    @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if !(0...20).contains(top) { throw ValidationError("--top must be from 0 to 20 (got \(top)).") }
+        if html != nil && output != nil { throw ValidationError("give --html FILE or -o FILE, not both.") }
+    }
+
+    func run() throws {
+        try common.apply(tool: "rnn-ckpt", blasThreads: 1)
+        let engine = try deviceOptions.engine()
+        if format == .npz && html == nil { try Tool.refuseBinaryOnTerminal(outputPath: output, force: force) }
+        let chosen = try chooseCheckpoint(checkpoint, .best)
+        if let note = chosen.note, !common.quiet { printError("rnn-ckpt: \(note)") }
+        let ckpt = chosen.checkpoint
+        if file == nil || file == "-" { noteTerminalInput(tool: "rnn-ckpt", example: "rnn-ckpt trace CKPT input.txt") }
+        let source = try FileSource.open(file)
+        let (ids, unknown) = try evaluationIDs(try source.readAll(), name: source.name, vocab: ckpt.vocab, checkpointName: chosen.path)
+        let skipped = unknown.values.reduce(0, +)
+        if skipped > 0 && !common.quiet {
+            printError("rnn-ckpt: warning: skipped \(skipped) character\(skipped == 1 ? "" : "s") not in the vocabulary: \(TokenCodec(vocab: ckpt.vocab).describeUnknown(unknown))")
+        }
+        if ids.isEmpty { throw CharRNNError("\(source.name) has no character the model knows", hint: "give text in the model's vocabulary") }
+        let trace = try CharRNNCore.Trace(checkpoint: ckpt, ids: ids, top: top, threads: common.threadCount, engine: engine)
+        var chosenNeurons = try trace.parseNeurons(neurons)
+        var ranking: [NeuronScore]? = nil
+        if let find {
+            ranking = rankNeurons(trace, by: try regexFeature(trace, pattern: find), among: neurons == nil ? nil : chosenNeurons)
+            if neurons == nil, let r = ranking {
+                // The ten best first (of any layer, h or c), then the rest of the last layer.
+                let best = r.prefix(10).map(\.neuron)
+                chosenNeurons = best + chosenNeurons.filter { !best.contains($0) }
+            }
+            if !common.quiet, let r = ranking {
+                let shown = r.prefix(5).map { "\($0.neuron) (r = \(fixed($0.correlation, 3)))" }.joined(separator: ", ")
+                printError("rnn-ckpt: neurons that follow /\(find)/ best: \(shown)")
+            }
+        }
+        if let html {
+            let title = "\(chosen.path): \(ckpt.config.description)" + (ckpt.progress.valLoss.map { ", val_loss \(fixed($0, 4))" } ?? "")
+            try writeOutput(TracePage.html(trace, neurons: chosenNeurons, ranking: ranking, find: find, title: title), to: html)
+            return
+        }
+        switch format {
+        case .npz:
+            try writeOutput(try trace.npz(), to: output)
+        case .tsv:
+            if let ranking, neurons == nil && format == .tsv && find != nil {
+                // --find alone: the ranking itself.
+                var text = "rank\tneuron\tcorrelation\n"
+                for (i, s) in ranking.enumerated() { text += "\(i + 1)\t\(s.neuron)\t\(fixed(s.correlation, 6))\n" }
+                try writeOutput(text, to: output)
+                return
+            }
+            try withOutput(to: output) { try trace.tsv(neurons: chosenNeurons, to: $0) }
+        }
     }
 }
 

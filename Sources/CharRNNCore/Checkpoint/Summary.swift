@@ -60,6 +60,14 @@ public struct CheckpointSummary {
         parameters = ParamLayout(config).total
     }
 
+    /// The losses and the model's size against its training characters
+    /// (nil when the checkpoint does not record its data).
+    public var fitReport: FitReport? {
+        guard let tokens = data?.tokens else { return nil }
+        return Advice.diagnose(history: history, parameters: parameters,
+                               trainingCharacters: Advice.trainingCharacters(tokens: tokens, options: options), config: config)
+    }
+
     public var trainLoss: Double? { progress.trainLoss }
     public var valLoss: Double? { progress.valLoss }
 
@@ -88,7 +96,16 @@ public struct CheckpointSummary {
             ("optimizer_state", .bool(hasOptimizer)),
             ("train_options", options.json),
             ("data", data?.json ?? .null),
+            ("training_characters", fitJSON.characters),
+            ("mean_train_loss", fitJSON.meanTrain),
+            ("advice", fitJSON.advice),
         ])
+    }
+
+    var fitJSON: (characters: JSONValue, meanTrain: JSONValue, advice: JSONValue) {
+        guard let r = fitReport else { return (.null, .null, .null) }
+        let mean: JSONValue = r.meanTrainLoss.map { JSONValue.double($0) } ?? .null
+        return (.int(r.trainingCharacters), mean, .array(r.advice.map { JSONValue.string($0) }))
     }
 }
 

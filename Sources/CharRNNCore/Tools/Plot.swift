@@ -13,6 +13,16 @@ public struct LossRun {
 }
 
 extension LossRun {
+    /// The lowest validation loss and its iteration.
+    public var best: (Int, Double)? { val.filter { $0.1.isFinite }.min { $0.1 < $1.1 } }
+
+    /// The first validation after the best that is above it by more than
+    /// Advice.risenBy: where the validation loss turned upward.
+    public var turnedUpward: (Int, Double)? {
+        guard let b = best else { return nil }
+        return val.first { $0.0 > b.0 && $0.1.isFinite && $0.1 > b.1 + Advice.risenBy }
+    }
+
     /// One run per (folder, savefile) of the summaries: its latest
     /// checkpoint has the whole history.
     public static func runs(of summaries: [CheckpointSummary]) -> [LossRun] {
@@ -105,6 +115,16 @@ public func plotSVG(_ runs: [LossRun], title: String = "charrnn loss") -> String
             for p in run.val where p.1.isFinite {
                 svg += "<circle cx=\"\(fixed(px(Double(p.0)), 1))\" cy=\"\(fixed(py(p.1), 1))\" r=\"3\" fill=\"\(color)\"/>\n"
             }
+            if let b = run.best {
+                let (x, y) = (px(Double(b.0)), py(b.1))
+                svg += "<circle class=\"best\" cx=\"\(fixed(x, 1))\" cy=\"\(fixed(y, 1))\" r=\"7\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+                svg += "<text x=\"\(fixed(x, 1))\" y=\"\(fixed(y + 20, 1))\" text-anchor=\"middle\" font-size=\"11\" fill=\"\(color)\">best \(fixed(b.1, 4))</text>\n"
+            }
+            if let u = run.turnedUpward {
+                let (x, y) = (px(Double(u.0)), py(u.1))
+                svg += "<line class=\"upward\" x1=\"\(fixed(x, 1))\" y1=\"\(fixed(top, 1))\" x2=\"\(fixed(x, 1))\" y2=\"\(fixed(top + plotH, 1))\" stroke=\"\(color)\" stroke-dasharray=\"4 4\"/>\n"
+                svg += "<text x=\"\(fixed(x + 4, 1))\" y=\"\(fixed(y - 10, 1))\" font-size=\"11\" fill=\"\(color)\">val turned upward (iteration \(u.0))</text>\n"
+            }
         }
         let ly = top + 10 + Double(i) * 38
         let lx = left + plotW + 15
@@ -149,6 +169,11 @@ public func plotASCII(_ runs: [LossRun], width: Int = 70, height: Int = 18) -> S
     for (i, run) in runs.enumerated() {
         for p in run.val where p.1.isFinite { put(p, marks[min(i, marks.count - 1)].1, run: i) }
     }
+    var marked = false
+    for (i, run) in runs.enumerated() {
+        if let b = run.best { put(b, "@", run: i); marked = true }
+        if let u = run.turnedUpward { put(u, "^", run: i) }
+    }
     var out = ""
     for (r, row) in grid.enumerated() {
         let label = r == 0 ? fixed(yMax, 3) : (r == height - 1 ? fixed(yMin, 3) : "")
@@ -161,6 +186,7 @@ public func plotASCII(_ runs: [LossRun], width: Int = 70, height: Int = 18) -> S
         let (t, v) = marks[min(i, marks.count - 1)]
         out += "  \(t) train  \(v) val  \(run.label)\n"
     }
+    if marked { out += "  @ best val" + (runs.contains { $0.turnedUpward != nil } ? "  ^ val turned upward" : "") + "\n" }
     if overlaps { out += "  # more than one run\n" }
     return out
 }

@@ -27,6 +27,13 @@ public protocol TrainReporter: AnyObject {
     func warning(_ line: String)
     /// A short sample on demand (--sample-every).
     func sample(iteration: Int, text: String)
+    /// After each validation: the losses against each other, the model's
+    /// size against the data, and advice when they call for it (Advice).
+    func fit(_ report: FitReport)
+}
+
+extension TrainReporter {
+    public func fit(_ report: FitReport) {}
 }
 
 public final class Trainer {
@@ -201,6 +208,12 @@ public final class Trainer {
                           progress: p, history: history, stateH: state.h, stateC: state.c, data: data)
     }
 
+    /// The losses and the model's size against the data, as of the last validation.
+    public var fitReport: FitReport {
+        Advice.diagnose(history: history, parameters: ParamLayout(config).total,
+                        trainingCharacters: loader.ntrain * options.batchSize * options.seqLength, config: config)
+    }
+
     /// Validates, writes a checkpoint, applies --keep; returns its path.
     @discardableResult
     func evaluateAndSave(clock: ContinuousClock, start: ContinuousClock.Instant) throws -> String {
@@ -230,6 +243,7 @@ public final class Trainer {
         lastCheckpoint = path
         reporter.validation(iteration: progress.iteration, total: totalIterations, epoch: progress.epoch, valLoss: valLoss,
                             learningRate: progress.learningRate, checkpoint: path, seconds: (clock.now - start).seconds)
+        reporter.fit(fitReport)
         if let keep = options.keep, isRoot { try prune(keep: keep) }
         return path
     }
