@@ -94,7 +94,7 @@ struct RnnSample: ParsableCommand {
         if lines {
             if prime != nil || primeFile != nil { throw ValidationError("--lines takes its primes from standard input, one per line; drop --prime/--prime-file.") }
             if count > 1 { throw ValidationError("--lines writes one completion per line; drop --count (or run once per sample with --seed).") }
-            if echoPrime && separator != nil { throw ValidationError("--lines writes one line per line; drop --separator.") }
+            if separator != nil { throw ValidationError("--lines writes one output line per input line; drop --separator.") }
         }
     }
 
@@ -138,8 +138,13 @@ struct RnnSample: ParsableCommand {
                 printError("rnn-sample: completing each line you type; end with Ctrl-D (or pipe the lines in: rnn-sample CKPT --lines < prompts.txt)")
             }
             let count = try generator.completeLines(o, from: FileSource.open(nil), to: FileSink.standardOutput()) { bytes, n in
-                try Prime.ids(bytes, name: "line \(n) of standard input", vocab: ckpt.vocab, checkpointName: chosen.path,
-                              skipUnknown: unknown == .skip, allowEmpty: true)
+                let name = "line \(n) of standard input"
+                do {
+                    return try Prime.ids(bytes, name: name, vocab: ckpt.vocab, checkpointName: chosen.path,
+                                         skipUnknown: unknown == .skip, allowEmpty: true)
+                } catch let e as CharRNNError where !e.what.hasPrefix(name) {
+                    throw CharRNNError("\(name): \(e.what)", hint: e.hint)
+                }
             }
             if common.verbose { printError("rnn-sample: completed \(count) line\(count == 1 ? "" : "s")") }
         } else {

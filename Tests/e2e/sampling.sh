@@ -105,12 +105,13 @@ t "--lines --stop '\\n' --echo-prime"               0 NONE prompts.txt '!test $(
 t "--lines: empty input, no output"                 0 NONE - empty "rnn-sample $C --lines < /dev/null"
 t "--lines: an invalid UTF-8 line (after line 1)"   1 "line 2 of standard input: invalid UTF-8" - '!test $(wc -l < $OUT) = 1' \
   "printf 'the\n\xff\xfe\nfox\n' | rnn-sample $C --lines -n 10"
-t "--lines: unknown characters"                     1 "the prime has characters not in the vocabulary" - empty \
+t "--lines: unknown characters"                     1 "line 1 of standard input: the prime has characters not in the vocabulary" - empty \
   "printf 'the Zebra\n' | rnn-sample $C --lines -n 10"
 t "--lines --unknown skip: unknown characters left out" 0 NONE - '!test $(wc -l < $OUT) = 2' \
   "printf 'the Zebra\nQQQ\n' | rnn-sample $C --lines -n 10 --unknown skip"
 t "--lines with --prime: usage error"               64 "--lines takes its primes from standard input" - empty "rnn-sample $C --lines --prime x"
 t "--lines with --count: usage error"               64 "--lines writes one completion per line" - empty "rnn-sample $C --lines --count 2"
+t "--lines with --separator: usage error"            64 "--lines writes one output line per input line; drop --separator" - empty "rnn-sample $C --lines --separator x"
 t "--lines: a closed pipe stops it cleanly"         0 NONE - '!test $(wc -l < $OUT) = 3' "{ yes 'the fox' || true; } | rnn-sample $C --lines -n 5 | head -3"
 
 # ---- Scores per character ---------------------------------------------------------
