@@ -73,6 +73,7 @@ e2e-test: build
 	bash Tests/e2e/sample.sh $(BIN)
 	bash Tests/e2e/firsthour.sh $(BIN)
 	bash Tests/e2e/sampling.sh $(BIN)
+	bash Tests/e2e/trace.sh $(BIN)
 	bash Tests/e2e/opencl.sh $(BIN)
 	bash Tests/e2e/reliability.sh $(BIN)
 	bash Tests/e2e/mpi.sh $(BIN)
