@@ -89,9 +89,12 @@ man-test: build
 
 # The page of `rnn-ckpt trace --html` in headless Chromium (make deps-browser):
 # no console error, the colours of each neuron against the trace TSV, in the
-# DOM and in a screenshot, the surprise view and the tooltip (Tests/e2e/browser.sh).
+# DOM and in a screenshot, the surprise view and the tooltip (Tests/e2e/browser.sh);
+# the page of `rnn-ckpt export --format html`: its forward pass against eval and
+# rnn-sample, seeded samples, the form streaming text (Tests/e2e/export_page.sh).
 test-browser: build
 	bash Tests/e2e/browser.sh $(BIN)
+	bash Tests/e2e/export_page.sh $(BIN)
 
 # Fuzzing (Fuzz/, a separate package the main build never sees): libFuzzer +
 # AddressSanitizer targets for the tensor-file, vocab and UTF-8 parsers, each

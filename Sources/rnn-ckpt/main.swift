@@ -197,19 +197,31 @@ struct Trace: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the checkpoint as plain safetensors or NumPy .npz.")
+    static let configuration = CommandConfiguration(abstract: "Write the checkpoint as plain safetensors, NumPy .npz, or a web page that samples from it.")
     @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
-    @Option(help: "safetensors (the decompressed file) or npz (weights + vocab for numpy.load).") var format: ExportFormat
+    @Option(help: "safetensors (the decompressed file), npz (weights + vocab for numpy.load) or html (a self-contained page that samples in the browser).")
+    var format: ExportFormat
     @Option(name: .shortAndLong, help: "Output file (default stdout).") var output: String?
-    @Flag(help: "Write binary output even to a terminal.") var force = false
+    @Flag(help: "Write binary output (or a page) even to a terminal.") var force = false
 
     func run() throws {
-        try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
+        if format == .html {
+            // Text, but a page of megabytes of base64 is no use on a terminal.
+            if (output == nil || output == "-") && !force && isTerminal(1) {
+                throw CharRNNError("refusing to write an HTML page to a terminal",
+                                   hint: "give -o FILE.html, redirect the output (> page.html), or use --force")
+            }
+        } else {
+            try Tool.refuseBinaryOnTerminal(outputPath: output, force: force)
+        }
         let path = try resolved(checkpoint)
         let file = try TensorFile.read(path: path, expectFormat: TensorFile.checkpointFormat)
         switch format {
         case .safetensors: try file.write(toPath: output ?? "-", compressed: false)
         case .npz: try writeOutput(try NPZ.export(try Checkpoint(file: file, name: path)), to: output)
+        case .html:
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            try writeOutput(ExportPage.html(try Checkpoint(file: file, name: path), name: name), to: output)
         }
     }
 }

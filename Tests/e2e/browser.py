@@ -171,17 +171,17 @@ class Browser:
             raise RuntimeError(f"{expression[:80]}...: {r['exceptionDetails'].get('exception', {}).get('description', r['exceptionDetails'])}")
         return r["result"].get("value")
 
-    def open(self, path, timeout=120):
-        """Loads the page and waits until it says it is ready; seconds taken."""
+    def open(self, path, timeout=120, ready="window.traceReady === true"):
+        """Loads the page and waits until `ready` (JavaScript) is true; seconds taken."""
         self.call("Page.enable")
         self.call("Runtime.enable")
         self.call("Log.enable")
         start = time.time()
         self.call("Page.navigate", url="file://" + os.path.abspath(path))
         self.wait_event("Page.loadEventFired", timeout)
-        while not self.js("window.traceReady === true"):
+        while not self.js(ready):
             if time.time() - start > timeout:
-                raise RuntimeError("the page never set window.traceReady")
+                raise RuntimeError(f"the page never got ready ({ready})")
             time.sleep(0.05)
         # Until the frame after the layout is painted.
         self.js("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -3,7 +3,9 @@
 order ARCHITECTURE.md gives (SwiftPM enforces the modules; this the folders).
 
 A folder uses another when one of its files names a top-level declaration
-(type, function, constant) made in exactly one file of the other. Prints the
+(type, function, constant) made in exactly one file of the other, outside
+comments and the text of multi-line strings (a page's HTML and JavaScript;
+their interpolations count). Prints the
 folder graph and any dependency outside the allowed order; exits 1 then."""
 import collections
 import os
@@ -23,6 +25,28 @@ allowed = {
     "Tools": {"Util", "Tensor", "Text", "Model", "Backend", "Checkpoint"},
     "Train": {"Util", "Tensor", "Text", "Model", "Backend", "Checkpoint", "Sample"},
 }
+
+
+def code_of(text):
+    """The text without what multi-line string literals say (a page's HTML
+    and JavaScript), keeping their interpolations \\(...)."""
+    text = re.sub(r'#"""[\s\S]*?"""#', '""', text)
+
+    def interpolations(m):
+        body, out, i = m.group(0)[3:-3], [], 0
+        while True:
+            i = body.find("\\(", i)
+            if i < 0:
+                return '"' + " ".join(out) + '"'
+            depth, j = 1, i + 2
+            while j < len(body) and depth:
+                depth += {"(": 1, ")": -1}.get(body[j], 0)
+                j += 1
+            out.append(body[i + 2:j - 1])
+            i = j
+    return re.sub(r'"""[\s\S]*?"""', interpolations, text)
+
+
 decl = collections.defaultdict(set)
 files = {}
 for d, _, names in os.walk(root):
@@ -31,7 +55,7 @@ for d, _, names in os.walk(root):
             p = os.path.join(d, f)
             folder = os.path.relpath(d, root).split(os.sep)[0]
             text = open(p).read()
-            files[p] = (folder, re.sub(r"//.*", "", text))
+            files[p] = (folder, re.sub(r"//.*", "", code_of(text)))
             for m in re.finditer(r"^(?:public |final |private |fileprivate |@\w+ )*(?:struct|class|enum|protocol|typealias|func|let|var) +([A-Za-z_]\w*)", text, re.M):
                 decl[folder].add(m.group(1))
 owner = collections.defaultdict(set)
