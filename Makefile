@@ -19,7 +19,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_PKGS   := openmpi-bin libopenmpi-dev
 # libxsmm (JIT small matrix products) is packaged for x86-64 only.
 XSMM_PKG   := $(shell [ "$$(uname -m)" = x86_64 ] && echo libxsmm-dev)
-APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip curl ca-certificates
+APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip python3-numpy curl ca-certificates
 
 .PHONY: all deps deps-mpi deps-libs deps-browser bench-libs bench-mpi build test unit-test e2e-test man-test test-browser fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
