@@ -101,11 +101,7 @@ public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: 
         let logits = try scorer.logits()
         var text = ""
         for t in 0..<length {
-            var mx = -Double.infinity
-            for v in 0..<V { mx = max(mx, Double(logits[t * V + v])) }
-            var sum = 0.0
-            for v in 0..<V { probs[v] = exp(Double(logits[t * V + v]) - mx); sum += probs[v] }
-            for v in 0..<V { probs[v] /= sum }
+            softmax(logits[(t * V)..<((t + 1) * V)], into: &probs)
             let target = Int(targets[t])
             let p = probs[target]
             total -= log(p)

@@ -66,11 +66,7 @@ public struct Trace {
             }
             let logits = try scorer.logits()
             for t in 0..<length {
-                var mx = -Double.infinity
-                for v in 0..<V { mx = max(mx, Double(logits[t * V + v])) }
-                var sum = 0.0
-                for v in 0..<V { probs[v] = exp(Double(logits[t * V + v]) - mx); sum += probs[v] }
-                for v in 0..<V { probs[v] /= sum }
+                softmax(logits[(t * V)..<((t + 1) * V)], into: &probs)
                 nextProbability.append(position + t + 1 < n ? Float(probs[Int(targets[t])]) : .nan)
                 top.append(topIndices(probs, min(K, V)).map { (Int32($0), Float(probs[$0])) })
             }
