@@ -19,9 +19,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_PKGS   := openmpi-bin libopenmpi-dev
 # libxsmm (JIT small matrix products) is packaged for x86-64 only.
 XSMM_PKG   := $(shell [ "$$(uname -m)" = x86_64 ] && echo libxsmm-dev)
-APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip python3-numpy curl ca-certificates
+APT_PKGS   := libopenblas-dev $(XSMM_PKG) zlib1g-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo mandoc python3-pip python3-venv python3-numpy curl ca-certificates
 
-.PHONY: all deps deps-mpi deps-libs deps-browser bench-libs bench-mpi build test unit-test e2e-test man-test test-browser fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
+.PHONY: all deps deps-mpi deps-libs deps-browser deps-python onnx-proto bench-libs bench-mpi build test unit-test e2e-test man-test test-browser fuzz fuzz-build test-asan install uninstall data demo bench bench-quick clean
 
 all: build
 
@@ -58,10 +58,31 @@ deps-browser:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps-browser: all installed"; fi
 
+# A virtualenv, .venv, with the PyPI packages onnx and onnxruntime: the tests
+# of `rnn-ckpt export --format onnx` (Tests/e2e/onnx.sh) and the Python example
+# of rnn-ckpt(1) run in it. Versions pinned to those the tests were written with.
+VENV       := .venv
+PY_PKGS    := onnx==1.23.2 onnxruntime==1.32.0 numpy
+deps-python:
+	@if $(VENV)/bin/python3 -c 'import onnx, onnxruntime, numpy' 2>/dev/null; then \
+	  echo "deps-python: $(VENV) has onnx, onnxruntime and numpy"; \
+	else \
+	  echo "deps-python: making $(VENV) with $(PY_PKGS)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check $(PY_PKGS); \
+	fi
+
+# Regenerates Sources/CharRNNONNX/onnx.pb.swift (committed) from the onnx
+# package's onnx.proto, with protoc (Debian: protobuf-compiler) and
+# swift-protobuf's protoc-gen-swift, built from the package dependency.
+onnx-proto: deps-python
+	$(SWIFT) build -c release --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=$(BIN)/protoc-gen-swift --swift_out=Sources/CharRNNONNX \
+	  -I "$$($(VENV)/bin/python3 -c 'import onnx, os; print(os.path.dirname(onnx.__file__))')" onnx.proto
+
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
 
-test: build unit-test e2e-test man-test
+test: build deps-python unit-test e2e-test man-test
 
 unit-test:
 	$(SWIFT) test $(SWIFTFLAGS)
@@ -77,6 +98,7 @@ e2e-test: build
 	bash Tests/e2e/opencl.sh $(BIN)
 	bash Tests/e2e/reliability.sh $(BIN)
 	bash Tests/e2e/mpi.sh $(BIN)
+	bash Tests/e2e/onnx.sh $(BIN)
 
 # A 1 GB corpus through rnn-encode and rnn-train, 10 million sampled characters:
 # peak memory figures (about 2 GB of disk in $$TMPDIR, a few minutes).

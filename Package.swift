@@ -21,6 +21,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Protocol buffers for the ONNX export (its onnx.pb.swift was generated
+        // with this version's protoc-gen-swift).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: zlib1g-dev, libopenblas-dev, ocl-icd-opencl-dev, libclblast-dev).
@@ -57,12 +60,18 @@ let package = Package(
                 dependencies: ["CharRNNCore", "CharRNNOpenCL", "CSupport",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Sources/CharRNNCLI"),
+        // rnn-ckpt export --format onnx: the model as an ONNX graph, written
+        // through swift-protobuf (onnx.pb.swift generated from onnx.proto).
+        .target(name: "CharRNNONNX",
+                dependencies: ["CharRNNCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/CharRNNONNX"),
         .executableTarget(name: "rnn-vocab", dependencies: ["CharRNNCLI"], path: "Sources/rnn-vocab"),
         .executableTarget(name: "rnn-encode", dependencies: ["CharRNNCLI"], path: "Sources/rnn-encode"),
         .executableTarget(name: "rnn-train", dependencies: ["CharRNNCLI"], path: "Sources/rnn-train"),
         .executableTarget(name: "rnn-sample", dependencies: ["CharRNNCLI"], path: "Sources/rnn-sample"),
-        .executableTarget(name: "rnn-ckpt", dependencies: ["CharRNNCLI"], path: "Sources/rnn-ckpt"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNNCore", "CharRNNOpenCL", "CharRNNCLI", "CSupport"],
+        .executableTarget(name: "rnn-ckpt", dependencies: ["CharRNNCLI", "CharRNNONNX"], path: "Sources/rnn-ckpt"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNNCore", "CharRNNOpenCL", "CharRNNCLI", "CharRNNONNX", "CSupport",
+                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     path: "Tests/CharRNNTests", exclude: ["Fixtures"]),
     ],
     // Swift 5 mode: the numerical code shares buffers across threads by design.

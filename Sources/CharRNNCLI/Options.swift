@@ -23,6 +23,7 @@ public enum TraceFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
 public enum ExportFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
     case safetensors
     case npz
+    case onnx
     case html
 }
 

@@ -2,6 +2,7 @@
 import ArgumentParser
 import CharRNNCLI
 import CharRNNCore
+import CharRNNONNX
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,12 +91,15 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print a JSON record.") var json = false
     @Flag(help: "Write a TSV row per character: its probability, its bits and the model's top predictions.") var perChar = false
     @Option(help: "With --per-char: how many top predictions each row gives.") var top: Int = 3
+    @Option(help: "Also write the logits to this NumPy .npy file: float32, one row per prediction, one column per symbol (to check an export against).")
+    var logits: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         if top < 0 { throw ValidationError("--top must be 0 or more (got \(top)).") }
         if perChar && json { throw ValidationError("give --per-char or --json, not both.") }
+        if logits == "-" || logits == "" { throw ValidationError("--logits needs a file name (stdout carries the loss).") }
     }
 
     func run() throws {
@@ -114,13 +118,18 @@ struct Eval: ParsableCommand {
         if ids.count < 2 {
             throw CharRNNError("\(source.name) has \(ids.count) known characters; at least 2 are needed", hint: "give more text in the model's vocabulary")
         }
+        // Written under a temporary name, renamed into place once complete.
+        let logitsFile = try logits.map { try AtomicFile(path: $0) }
         if perChar {
             let r = try writePerSymbolScores(checkpoint: ckpt, ids: ids, skipped: skipped, top: top, threads: common.threadCount,
-                                             engine: engine, to: FileSink.standardOutput())
+                                             engine: engine, to: FileSink.standardOutput(), logits: logitsFile?.sink)
+            try logitsFile?.commit()
             if !common.quiet { printError("rnn-ckpt: " + r.line(characters: ids.count)) }
             return
         }
-        let r = try evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount, engine: engine)
+        let r = try evaluate(checkpoint: ckpt, ids: ids, skipped: skipped, threads: common.threadCount, engine: engine,
+                             logits: logitsFile?.sink)
+        try logitsFile?.commit()
         try writeOutput(json ? r.json(characters: ids.count).text + "\n" : r.line(characters: ids.count) + "\n", to: nil)
     }
 }
@@ -197,9 +206,9 @@ struct Trace: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the checkpoint as plain safetensors, NumPy .npz, or a web page that samples from it.")
+    static let configuration = CommandConfiguration(abstract: "Write the checkpoint as plain safetensors, NumPy .npz, an ONNX model, or a web page that samples from it.")
     @Argument(help: "A checkpoint (a folder: its best).") var checkpoint: String
-    @Option(help: "safetensors (the decompressed file), npz (weights + vocab for numpy.load) or html (a self-contained page that samples in the browser).")
+    @Option(help: "safetensors (the decompressed file), npz (weights + vocab for numpy.load), onnx (a model for onnxruntime and other ONNX runtimes) or html (a self-contained page that samples in the browser).")
     var format: ExportFormat
     @Option(name: .shortAndLong, help: "Output file (default stdout).") var output: String?
     @Flag(help: "Write binary output (or a page) even to a terminal.") var force = false
@@ -219,6 +228,10 @@ struct Export: ParsableCommand {
         switch format {
         case .safetensors: try file.write(toPath: output ?? "-", compressed: false)
         case .npz: try writeOutput(try NPZ.export(try Checkpoint(file: file, name: path)), to: output)
+        case .onnx:
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            try writeOutput(try ONNXExport.model(try Checkpoint(file: file, name: path), name: name, producerVersion: Tool.version),
+                            to: output)
         case .html:
             let name = path.split(separator: "/").last.map(String.init) ?? path
             try writeOutput(ExportPage.html(try Checkpoint(file: file, name: path), name: name), to: output)

@@ -6,7 +6,8 @@
 #  - `mandoc -T lint -W warning` must print nothing;
 #  - every `.Dl` line between `.Sh EXAMPLES` and the next `.Sh` is one shell
 #    command. The page's commands run in order, each with bash, in one fresh
-#    directory per page, with PATH starting with BIN_DIR, stdin /dev/null and
+#    directory per page, with PATH starting with BIN_DIR (then .venv/bin,
+#    made by make deps-python, whose python3 has onnxruntime), stdin /dev/null and
 #    stdout discarded; each must exit 0 within $MAN_TEST_TIMEOUT seconds
 #    (default 300). Section 1 and 8 pages must have at least one.
 # Before a page's examples run, its directory holds the fixtures made by
@@ -27,6 +28,9 @@ fi
 bin=$(cd "$1" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 limit=${MAN_TEST_TIMEOUT:-300}
+# The Python of make deps-python (onnxruntime, for rnn-ckpt(1)'s ONNX example).
+venv_path=""
+[ -x "$root/.venv/bin/python3" ] && venv_path="$root/.venv/bin:"
 
 if ! command -v mandoc >/dev/null 2>&1; then
     echo "man.sh: mandoc is not installed (apt-get install mandoc, or make deps)" >&2
@@ -155,7 +159,7 @@ for page in "${pages[@]}"; do
             continue
         fi
         status=0
-        (cd "$dir" && PATH="$bin:$PATH" timeout "$limit" bash -c "$command") \
+        (cd "$dir" && PATH="$bin:$venv_path$PATH" timeout "$limit" bash -c "$command") \
             </dev/null >/dev/null 2>"$err" || status=$?
         if [ "$status" -eq 0 ]; then
             ok "$name" "$command"

@@ -25,12 +25,17 @@ public struct EvalResult {
     }
 }
 
-/// The loss of `ids` under the checkpoint's model on `engine`.
+/// The loss of `ids` under the checkpoint's model on `engine`. With
+/// `logits`, also writes there a .npy file of the logits, float32 of shape
+/// (n - 1, V): row t is the model's output after reading ids[0...t], the
+/// scores of the symbol at t + 1 (rnn-ckpt eval --logits, for checking an
+/// exported model against ours).
 public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads: Int = 1,
-                     engine: ComputeEngine = CPUEngine()) throws -> EvalResult {
+                     engine: ComputeEngine = CPUEngine(), logits: ByteSink? = nil) throws -> EvalResult {
     let n = ids.count
     guard n >= 2 else { return EvalResult(loss: .nan, predictions: 0, skipped: skipped) }
     let scorer = try engine.scorer(config: checkpoint.config, params: checkpoint.params, chunk: min(256, n - 1), threads: threads)
+    try logits?.write(NPZ.npyHeader(descr: "<f4", shape: [n - 1, checkpoint.vocab.count]))
     var total = 0.0
     var position = 0
     while position < n - 1 {
@@ -38,8 +43,10 @@ public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads
         let inputs = Array(ids[position..<(position + length)])
         let targets = Array(ids[(position + 1)..<(position + 1 + length)])
         total += try scorer.loss(inputs: inputs, targets: targets) * Double(length)
+        if let logits { try writeLittleEndian(try scorer.logits(), to: logits) }
         position += length
     }
+    try logits?.flush()
     return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
 }
 
@@ -79,10 +86,12 @@ public func evaluationIDs(_ bytes: [UInt8], name: String, vocab: Vocab, checkpoi
 /// result that rnn-ckpt eval prints.
 @discardableResult
 public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: Int, top: Int, threads: Int = 1,
-                                 engine: ComputeEngine = CPUEngine(), to sink: ByteSink) throws -> EvalResult {
+                                 engine: ComputeEngine = CPUEngine(), to sink: ByteSink,
+                                 logits logitsSink: ByteSink? = nil) throws -> EvalResult {
     let n = ids.count
     let vocab = checkpoint.vocab
     let V = vocab.count
+    if n >= 2 { try logitsSink?.write(NPZ.npyHeader(descr: "<f4", shape: [n - 1, V])) }
     let k = min(top, V)
     let names = (0..<V).map { vocab.escaped(vocab.symbols[$0]) }
     var header = "position\tsymbol\tprobability\tbits"
@@ -99,6 +108,7 @@ public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: 
         let targets = Array(ids[(position + 1)..<(position + 1 + length)])
         _ = try scorer.loss(inputs: inputs, targets: targets)
         let logits = try scorer.logits()
+        if let logitsSink { try writeLittleEndian(logits, to: logitsSink) }
         var text = ""
         for t in 0..<length {
             softmax(logits[(t * V)..<((t + 1) * V)], into: &probs)
@@ -115,7 +125,17 @@ public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: 
         position += length
     }
     try sink.flush()
+    try logitsSink?.flush()
     return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
+}
+
+/// Floats as little-endian float32 bytes.
+func writeLittleEndian(_ values: [Float], to sink: ByteSink) throws {
+    #if _endian(little)
+    try values.withUnsafeBytes { try sink.write($0) }
+    #else
+    try sink.write(values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+    #endif
 }
 
 /// A probability: 6 decimals, or for small ones 6 significant digits

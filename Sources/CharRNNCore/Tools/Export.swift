@@ -3,6 +3,20 @@
 import CZlib
 
 public enum NPZ {
+    /// The header of a .npy file (format 1.0) of `shape` (C order), `descr`
+    /// the NumPy type ("<f4"); the data follows it.
+    public static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let len = UInt16(header.utf8.count)
+        out += [UInt8(len & 0xFF), UInt8(len >> 8)]
+        out += Array(header.utf8)
+        return out
+    }
+
     /// The bytes of one .npy file (format 1.0).
     static func npy(_ tensor: Tensor) -> [UInt8] {
         let descr: String
@@ -14,16 +28,7 @@ public enum NPZ {
         case .U32: descr = "<u4"
         case .I32: descr = "<i4"
         }
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
-        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let len = UInt16(header.utf8.count)
-        out += [UInt8(len & 0xFF), UInt8(len >> 8)]
-        out += Array(header.utf8)
-        out += tensor.bytes
-        return out
+        return npyHeader(descr: descr, shape: tensor.shape) + tensor.bytes
     }
 
     /// A zip archive of NAME.npy entries, stored (no compression).
