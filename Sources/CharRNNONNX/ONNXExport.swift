@@ -1,7 +1,7 @@
 // rnn-ckpt export --format onnx: the model as a standard ONNX graph
 // (opset 14, IR version 7) that onnxruntime and other runtimes load.
 //
-// Graph (charrnn-files(5) gives the contract):
+// Graph (charrnn-files(5), "ONNX models", gives the contract):
 //   inputs   tokens  int64 (batch, steps): symbol ids (the metadata's vocab)
 //            h0      float (layers, batch, H): the hidden state, zeros to start
 //            c0      float (layers, batch, H): LSTM only, the cell state
