@@ -13,6 +13,8 @@ SPEC names the page and what it is checked against:
   heldout       a text of known characters the model was not trained on
   perchar       `rnn-ckpt eval --per-char --top 0` of heldout (the CPU's
                 probability of each character after the first)
+  eval_logits   `rnn-ckpt eval --logits` of heldout (.npy: the CPU's logits
+                after each character but the last; needs numpy)
   prime         a prime (multi-script)
   argmax        `rnn-sample --argmax --prime PRIME -n N` (a file)
   argmax_free   `rnn-sample --argmax -n N` without a prime (a file)
@@ -104,6 +106,15 @@ def main(spec_path):
             result(len(logits) == len(ref_logits) and worst_logit <= LOGIT_TOL,
                    f"the page's logits at {len(logits)} positions match npz_forward.py's (largest difference {worst_logit:.2e})")
             print(f"logit-difference {label} {worst_logit:.3e}")
+            # And against rnn-ckpt eval's own logits (float32, the CPU's sums).
+            import numpy as np
+            cpu_logits = np.load(spec["eval_logits"])
+            page_logits = np.array(logits[:len(heldout) - 1])
+            same_shape = page_logits.shape == cpu_logits.shape
+            worst_eval = float(np.abs(page_logits - cpu_logits).max()) if same_shape else float("inf")
+            result(same_shape and worst_eval <= PROB_TOL,
+                   f"the page's logits at {cpu_logits.shape[0]} positions match rnn-ckpt eval --logits to 1e-4 (largest difference {worst_eval:.2e})",
+                   f"shapes {page_logits.shape} and {cpu_logits.shape}")
 
         # Argmax against rnn-sample, with and without a prime.
         for what, p, want_text in (("with a prime", prime, expected), ("without a prime (a newline first)", "", expected_free)):

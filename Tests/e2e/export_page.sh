@@ -5,7 +5,8 @@
 # one and two layers, one-hot and embedded input) on a text of several
 # scripts, exports each as a page and as npz, and checks in the browser: no
 # console error; the page's probabilities of a held-out text against
-# `rnn-ckpt eval --per-char`, its logits against Tests/e2e/npz_forward.py;
+# `rnn-ckpt eval --per-char`, its logits against `rnn-ckpt eval --logits`
+# (1e-4) and Tests/e2e/npz_forward.py;
 # its argmax text against `rnn-sample --argmax` (a near-tie of the top two
 # logits is printed, not failed); seeded samples reproducible; the form
 # streams text into the output; the heading; multi-script characters. Then
@@ -76,7 +77,7 @@ for spec in "${models[@]}"; do
         fail "$name: rnn-ckpt export --format html" "$name.err"; continue
     fi
     rnn-ckpt export "$ckpt" --format npz -o "$name.npz" || exit 2
-    rnn-ckpt eval --per-char --top 0 -q "$ckpt" heldout.txt >"$name.tsv" || exit 2
+    rnn-ckpt eval --per-char --top 0 -q "$ckpt" heldout.txt --logits "$name.eval.npy" >"$name.tsv" || exit 2
     rnn-sample "$ckpt" --argmax --prime "$PRIME" -n $N >"$name.argmax" || exit 2
     rnn-sample "$ckpt" --argmax -n $N >"$name.free" || exit 2
     rnn-sample "$ckpt" --prime "$PRIME" -n 300 -t 1.0 --seed 7 >"$name.seeded" || exit 2
@@ -96,6 +97,7 @@ def find(o, key):
     return None
 val = find(info, "val_loss")
 json.dump({"label": name, "page": f"{name}.html", "npz": f"{name}.npz", "heldout": "heldout.txt", "perchar": f"{name}.tsv",
+           "eval_logits": f"{name}.eval.npy",
            "prime": os.environ["PRIME"], "argmax": f"{name}.argmax", "argmax_free": f"{name}.free", "seeded": f"{name}.seeded",
            "n": int(os.environ["N"]), "name": os.path.basename(ckpt), "model": f"{info['num_layers']}×{info['rnn_size']} {info['model'].upper()}"
                     + (f", embedding {info['embedding_size']}" if info["embedding_size"] else ", one-hot input"),

@@ -169,9 +169,12 @@ data = open("plain.safetensors", "rb").read()
 assert data.count(b"charrnn.checkpoint.v1") == 1
 open("future.ckpt", "wb").write(data.replace(b"charrnn.checkpoint.v1", b"charrnn.checkpoint.v9"))
 PY
-one_line_error 1 "a checkpoint of an unknown version" rnn-ckpt export future.ckpt --format onnx -o future.onnx
-grep -q "unknown format 'charrnn.checkpoint.v9'" err.txt && ok "the error names the version" || fail "the error names the version" err.txt
-[ -e future.onnx ] && fail "an unknown version left future.onnx"
+for format in onnx html npz; do
+    one_line_error 1 "--format $format: a checkpoint of an unknown version" rnn-ckpt export future.ckpt --format $format -o future.$format
+    grep -q "unknown format 'charrnn.checkpoint.v9'" err.txt && ok "--format $format: the error names the version" ||
+        fail "--format $format: the error names the version" err.txt
+    [ -e future.$format ] && fail "--format $format: an unknown version left future.$format"
+done
 # Nothing half-written: no temporary file is left in the folder.
 left=$(ls -A | grep '\.tmp\.' || true)
 [ -z "$left" ] && ok "no temporary files left" || fail "temporary files left: $left"
