@@ -2,7 +2,8 @@
 # `rnn-ckpt export --format onnx` checked by onnx and onnxruntime (PyPI).
 # It trains tiny models (seconds each) on a text of several scripts: LSTM,
 # GRU and RNN, 1 and 3 layers, one-hot and embedded input (12 models),
-# exports each, and Tests/e2e/onnx_check.py checks the file with
+# and a 2-layer LSTM of bytes (--bytes), exports each, and
+# Tests/e2e/onnx_check.py checks the file with
 # onnx.checker and runs it in onnxruntime: logits of two texts as one batch,
 # in two calls with the state carried, against `rnn-ckpt eval --logits` to
 # 1e-5; eval's logits against npz_forward.py's NumPy forward pass; greedy
@@ -96,6 +97,25 @@ for cell in lstm gru rnn; do
         done
     done
 done
+
+# ---- A byte model (--bytes): ids are byte values ----------------------------
+if rnn-train corpus.txt --bytes -o bytes2 --model lstm --num-layers 2 --rnn-size 16 --batch-size 8 --seq-length 16 \
+        --max-iterations 40 --eval-val-every 40 -q --threads 1 2>bytes.err; then
+    ckpt=$(rnn-ckpt best bytes2)
+    # Texts of one length in bytes: ASCII only.
+    LC_ALL=C tr -cd 'a-z .\n' <text1.txt | head -c 200 >b1.txt
+    LC_ALL=C tr -cd 'a-z .\n' <text2.txt | head -c 200 >b2.txt
+    if [ "$(wc -c <b1.txt)" -eq "$(wc -c <b2.txt)" ] && rnn-ckpt export "$ckpt" --format onnx -o bytes2.onnx &&
+            rnn-ckpt vocab "$ckpt" >bytes2.vocab && rnn-ckpt eval -q "$ckpt" b1.txt --logits bytes2.1.npy >/dev/null &&
+            rnn-ckpt eval -q "$ckpt" b2.txt --logits bytes2.2.npy >/dev/null &&
+            rnn-sample "$ckpt" --argmax --prime "$PRIME" -n $N >bytes2.argmax; then
+        run_check bytes2.onnx bytes2.vocab b1.txt bytes2.1.npy b2.txt bytes2.2.npy --argmax "$PRIME" $N bytes2.argmax
+    else
+        fail "bytes2: export and reference files"
+    fi
+else
+    fail "bytes2: training" bytes.err
+fi
 
 # ---- The Python example of rnn-ckpt(1) ----------------------------------------
 # The literal block after `.\" man.sh file: onnx_sample.py`, unescaped as man.sh does.

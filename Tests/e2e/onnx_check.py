@@ -91,9 +91,18 @@ def main():
     check(ins == want_ins, f"{name}: inputs {ins}")
     check(outs == want_outs, f"{name}: outputs {outs}")
 
-    ids_of = {chr(c): i for i, c in enumerate(symbols)}
+    # A char model's symbols are code points, a byte model's byte values.
+    byte_unit = meta.get("unit") == "byte"
+    ids_of = {c: i for i, c in enumerate(symbols)}
+
+    def encode(text):
+        return [ids_of[c] for c in (text.encode("utf-8") if byte_unit else map(ord, text))]
+
+    def decode(i):
+        return bytes([symbols[i]]) if byte_unit else chr(symbols[i]).encode("utf-8")
+
     texts = [open(t, encoding="utf-8").read() for t in (text1, text2)]
-    ids = [[ids_of[ch] for ch in t] for t in texts]
+    ids = [encode(t) for t in texts]
     want = [np.load(logits1), np.load(logits2)]
     n = len(ids[0])
     if len(ids[1]) != n or want[0].shape != (n - 1, V) or want[1].shape != (n - 1, V):
@@ -130,25 +139,26 @@ def main():
 
     if argmax:
         prime, count, expected_file = argmax
-        expected = open(expected_file, encoding="utf-8").read()
+        expected = open(expected_file, "rb").read()
         state = {s: np.zeros((L, 1, H), np.float32) for s in state_names}
-        logits, state = run([[ids_of[ch] for ch in prime]], state)
+        logits, state = run([encode(prime)], state)
         last = logits[0, -1]
-        out = []
+        out = b""
         for _ in range(count):
             top = int(np.argmax(last))
-            if len(out) < len(expected) and chr(symbols[top]) != expected[len(out)]:
+            piece = decode(top)
+            if out + piece != expected[:len(out) + len(piece)]:
                 two = np.sort(last)[-2:]
                 if two[1] - two[0] < 1e-4:
-                    print(f"note onnx: {name}: argmax parts from rnn-sample at character {len(out)}, "
+                    print(f"note onnx: {name}: argmax parts from rnn-sample after {len(out)} bytes, "
                           f"a near-tie of the top two logits ({two[1] - two[0]:.2e} apart)")
                     ok(f"{name}: argmax text equal to rnn-sample's up to a near-tie")
                     break
-            out.append(chr(symbols[top]))
+            out += piece
             logits, state = run([[top]], state)
             last = logits[0, -1]
         else:
-            check("".join(out) == expected, f"{name}: argmax text of {count} characters after the prime equals rnn-sample --argmax")
+            check(out == expected, f"{name}: argmax text of {count} symbols after the prime equals rnn-sample --argmax")
     print(f"onnx: {name}: max |diff| {worst:.2e}")
 
 
