@@ -126,6 +126,41 @@ final class SamplingTests: XCTestCase {
             let few = try text(g, o).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             XCTAssertEqual(few, Array(many.prefix(9)), "\(cell)")
             XCTAssertEqual(Set(many).count, 64, "the samples differ from each other")
+            // Two threads split the 64 rows into two groups with a stepper
+            // each; one thread advances them as one batch.
+            XCTAssertEqual(g.groupCount(rows: 64), 2)
+            let one = try Generator(checkpoint: model(cell, scale: 3), threads: 1)
+            XCTAssertEqual(one.groupCount(rows: 64), 1)
+            o.count = 64
+            o.batch = 64
+            XCTAssertEqual(try text(one, o).split(separator: "|", omittingEmptySubsequences: false).map(String.init), many, "\(cell)")
+            let three = try Generator(checkpoint: model(cell, scale: 3), threads: 3)
+            o.count = 50
+            o.batch = 40   // groups of 14, 14, 12, then a second wave of 10 in two groups
+            XCTAssertEqual(three.groupCount(rows: 40), 3)
+            XCTAssertEqual(try text(three, o).split(separator: "|", omittingEmptySubsequences: false).map(String.init),
+                           Array(many.prefix(50)), "\(cell)")
+        }
+    }
+
+    /// A sink that fails after some writes: the error of a group's writer
+    /// comes out of generate, whichever group met it.
+    func testAFailingSinkStopsEveryGroup() throws {
+        final class FailingSink: ByteSink {
+            var writes = 0
+            func write(_ bytes: UnsafeRawBufferPointer) throws {
+                writes += 1
+                if writes > 5 { throw CharRNNError("disk full") }
+            }
+            func flush() throws {}
+        }
+        let g = try Generator(checkpoint: model(.lstm, scale: 3), threads: 2)
+        var o = SamplingOptions()
+        o.length = 50
+        o.count = 64
+        XCTAssertEqual(g.groupCount(rows: 64), 2)
+        XCTAssertThrowsError(try g.generate(o, to: FailingSink())) { error in
+            XCTAssertEqual((error as? CharRNNError)?.what, "disk full")
         }
     }
 
@@ -180,6 +215,14 @@ final class SamplingTests: XCTestCase {
         XCTAssertTrue(whole.dropLast().allSatisfy { $0.count <= 40 })
         XCTAssertEqual(try run(Trickle(input, piece: 1), batch: 64), whole)
         XCTAssertEqual(try run(Trickle(input, piece: 3), batch: 2), whole)
+        // Two threads: a batch of 64 in two groups, each with its stepper.
+        let two = try Generator(checkpoint: ckpt, threads: 2)
+        let sink = MemorySink()
+        o.batch = 64
+        _ = try two.completeLines(o, from: MemorySource(Array(input.utf8)), to: sink) { bytes, _ in
+            try Prime.ids(bytes, name: "line", vocab: ckpt.vocab, checkpointName: "m", skipUnknown: false, allowEmpty: true)
+        }
+        XCTAssertEqual(String(decoding: sink.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init), whole)
         // A line is completed as --prime after a newline would be.
         o.argmax = true
         let greedy = try run(MemorySource(Array(input.utf8)), batch: 64)

@@ -202,7 +202,7 @@ want = sorted([\"encoder.weight.npy\", \"decoder.weight.npy\", \"decoder.bias.np
 assert names == want, names
 assert zipfile.ZipFile(sys.argv[1]).testzip() is None
 " "$OUT"' "rnn-ckpt export --format npz '$EMB'"
-t "export --format foo is a usage error"                    64 "--format must be safetensors, npz or html" - empty "rnn-ckpt export --format foo '$LSTM'"
+t "export --format foo is a usage error"                    64 "--format must be safetensors, npz, onnx or html" - empty "rnn-ckpt export --format foo '$LSTM'"
 t "strip: a smaller file without optimizer state"           0 NONE - "$(json_check 'assert r["optimizer_state"] is False, r'); test \$(stat -c %s stripped.ckpt) -lt \$(stat -c %s '$LSTM')" "rnn-ckpt info --json stripped.ckpt"
 t "strip: info says sampling only"                          0 NONE - '~none (stripped; sampling only)' "rnn-ckpt info stripped.ckpt"
 t "strip: the same argmax sample"                           0 NONE - empty "cmp <(rnn-sample stripped.ckpt --argmax --prime 'the ' -n 200) <(rnn-sample '$LSTM' --argmax --prime 'the ' -n 200)"

@@ -38,6 +38,9 @@ public protocol SequenceScorer: AnyObject {
 public protocol ComputeEngine: AnyObject {
     /// What log lines call the device.
     var label: String { get }
+    /// Whether steppers may run at the same time on different threads
+    /// (default false; see the extension).
+    var concurrentSteppers: Bool { get }
     /// Training over `batch` rows; `kernels` for the CPU's planner.
     func trainingBackend(config: ModelConfig, batch: Int, seqLength: Int, threads: Int, params: [Float],
                          optimizer: Optimizer, kernels: KernelOptions) throws -> TrainingBackend
@@ -47,6 +50,11 @@ public protocol ComputeEngine: AnyObject {
 }
 
 extension ComputeEngine {
+    /// Whether steppers of this engine may run at the same time on
+    /// different threads, each on one thread (sampling splits a large batch
+    /// into such groups). A device with one queue says no.
+    public var concurrentSteppers: Bool { false }
+
     public func stepper(config: ModelConfig, params: [Float], streams: Int, threads: Int) throws -> TokenStepper {
         try stepper(config: config, params: params, streams: streams, threads: threads, kernels: KernelOptions())
     }
@@ -118,6 +126,7 @@ public final class CPUEngine: ComputeEngine {
     public init() {}
 
     public var label: String { "cpu" }
+    public var concurrentSteppers: Bool { true }
 
     public func trainingBackend(config: ModelConfig, batch: Int, seqLength: Int, threads: Int, params: [Float],
                                 optimizer: Optimizer, kernels: KernelOptions) throws -> TrainingBackend {

@@ -3,6 +3,10 @@
 // together as the rows of one batch, beam search (Beam.swift), and
 // streaming the output to a sink as it is produced.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public struct SamplingOptions {
     public var length = 2000
     public var temperature = 1.0
@@ -53,6 +57,8 @@ public final class Generator {
     let pieces: [[UInt8]]        // bytes of each symbol
     let newline: Int32?
     private var cached: TokenStepper?
+    private var groupSteppers: [TokenStepper] = []
+    private var pool: WorkerPool? = nil
 
     /// On `engine` (default the CPU).
     public init(checkpoint: Checkpoint, threads: Int = 1, engine: ComputeEngine = CPUEngine(),
@@ -74,6 +80,84 @@ public final class Generator {
                                      kernels: kernels)
         cached = s
         return s
+    }
+
+    /// The fewest rows a group of a split batch gets: below, one product
+    /// per step is too small for a thread of its own to pay.
+    static let minRowsPerGroup = 8
+
+    /// How many groups (threads, each with a stepper of its own) advance a
+    /// batch of `rows` rows: split where the engine allows it, one per
+    /// thread, each of at least minRowsPerGroup rows.
+    func groupCount(rows: Int) -> Int {
+        guard engine.concurrentSteppers, threads > 1 else { return 1 }
+        return max(1, min(threads, rows / Self.minRowsPerGroup))
+    }
+
+    /// `groups` steppers of `streams` rows each, on one thread each.
+    func steppers(groups: Int, streams: Int) throws -> [TokenStepper] {
+        if groupSteppers.count == groups, groupSteppers.allSatisfy({ $0.streams == streams }) { return groupSteppers }
+        groupSteppers = try (0..<groups).map { _ in
+            try engine.stepper(config: checkpoint.config, params: checkpoint.params, streams: streams, threads: 1, kernels: kernels)
+        }
+        if pool?.count != groups { pool = WorkerPool(threads: groups) }
+        return groupSteppers
+    }
+
+    /// As run(_:on:...) for up to `capacity` rows: with several threads on
+    /// the CPU, the requests are split into contiguous groups advanced at
+    /// the same time, each by its own stepper on its own thread, instead of
+    /// one stepper whose every product is split across the threads (at a
+    /// few dozen rows, the hand-offs of a split product cost about what
+    /// they save). A sample depends only on its seed and stream, so the
+    /// text is the same either way. `emit` and `finish` are called under a
+    /// lock, one at a time, in each group's order.
+    func runBatch(_ requests: [SampleRequest], capacity: Int, _ o: SamplingOptions, endAtNewline: Bool,
+                  emit: (Int, Int32) throws -> Void, finish: (Int) throws -> Void) throws -> Int {
+        let groups = groupCount(rows: capacity)
+        if groups == 1 {
+            return try run(requests, on: try stepper(streams: capacity), o, endAtNewline: endAtNewline, emit: emit, finish: finish)
+        }
+        let per = (capacity + groups - 1) / groups
+        let steppers = try steppers(groups: groups, streams: per)
+        var lock = pthread_mutex_t()
+        pthread_mutex_init(&lock, nil)
+        defer { pthread_mutex_destroy(&lock) }
+        // Shared between the groups: written under the lock only.
+        var produced = 0
+        var failure: Error? = nil   // the first error; the other groups stop at their next symbol
+        let share = (requests.count + groups - 1) / groups   // requests per group, at most `per`
+        pool!.run { g in
+            let start = min(requests.count, g * share), end = min(requests.count, (g + 1) * share)
+            guard start < end else { return }
+            func locked<T>(_ body: () throws -> T) rethrows -> T {
+                pthread_mutex_lock(&lock)
+                defer { pthread_mutex_unlock(&lock) }
+                return try body()
+            }
+            do {
+                let n = try run(Array(requests[start..<end]), on: steppers[g], o, endAtNewline: endAtNewline,
+                                emit: { i, id in
+                                    try locked {
+                                        if failure != nil { throw GroupStopped() }
+                                        try emit(start + i, id)
+                                    }
+                                },
+                                finish: { i in
+                                    try locked {
+                                        if failure != nil { throw GroupStopped() }
+                                        try finish(start + i)
+                                    }
+                                })
+                locked { produced += n }
+            } catch is GroupStopped {
+                // Another group failed first.
+            } catch {
+                locked { if failure == nil { failure = error } }
+            }
+        }
+        if let failure { throw failure }
+        return produced
     }
 
     /// The first symbol of a sample without a prime: with --argmax (and
@@ -109,7 +193,6 @@ public final class Generator {
         }
         // Several: rows of a batch, each written (in order) once it is done.
         let rows = min(o.count, o.batch)
-        let stepper = try stepper(streams: rows)
         var produced = 0
         var first = 0
         while first < o.count {
@@ -117,8 +200,8 @@ public final class Generator {
             var texts = [[UInt8]](repeating: echo, count: wave.count)
             var done = [Bool](repeating: false, count: wave.count)
             var next = 0
-            produced += try run(wave, on: stepper, o, endAtNewline: false,
-                                emit: { i, id in texts[i] += self.pieces[Int(id)] },
+            produced += try runBatch(wave, capacity: rows, o, endAtNewline: false,
+                                     emit: { i, id in texts[i] += self.pieces[Int(id)] },
                                 finish: { i in
                                     done[i] = true
                                     while next < wave.count && done[next] {
@@ -198,6 +281,9 @@ public final class Generator {
     }
 }
 
+/// Ends a group of a split batch after another group failed.
+struct GroupStopped: Error {}
+
 /// Writes samples one after another with the separator between them
 /// (default: end the line if needed, then a blank line).
 final class SampleWriter {
@@ -268,8 +354,8 @@ extension Generator {
             var texts = [[UInt8]](repeating: [], count: requests.count)
             var done = [Bool](repeating: false, count: requests.count)
             var next = 0
-            _ = try run(requests, on: try stepper(streams: rows), o, endAtNewline: true,
-                        emit: { i, id in texts[i] += self.pieces[Int(id)] },
+            _ = try runBatch(requests, capacity: rows, o, endAtNewline: true,
+                             emit: { i, id in texts[i] += self.pieces[Int(id)] },
                         finish: { i in
                             done[i] = true
                             while next < requests.count && done[next] {
