@@ -73,10 +73,12 @@ deps-python:
 
 # Regenerates Sources/CharRNNONNX/onnx.pb.swift (committed) from the onnx
 # package's onnx.proto, with protoc (Debian: protobuf-compiler) and
-# swift-protobuf's protoc-gen-swift, built from the package dependency.
+# swift-protobuf's protoc-gen-swift, built from the package dependency in a
+# scratch folder of its own (a few minutes).
 onnx-proto: deps-python
-	$(SWIFT) build -c release --product protoc-gen-swift
-	protoc --plugin=protoc-gen-swift=$(BIN)/protoc-gen-swift --swift_out=Sources/CharRNNONNX \
+	@command -v protoc >/dev/null || { echo "onnx-proto: protoc is missing (apt-get install protobuf-compiler)"; exit 1; }
+	$(SWIFT) build -c release --product protoc-gen-swift --scratch-path .build-protoc
+	protoc --plugin=protoc-gen-swift=.build-protoc/release/protoc-gen-swift --swift_out=Sources/CharRNNONNX \
 	  -I "$$($(VENV)/bin/python3 -c 'import onnx, os; print(os.path.dirname(onnx.__file__))')" onnx.proto
 
 build:
