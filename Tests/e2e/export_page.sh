@@ -41,17 +41,8 @@ ok() { echo "ok export_page: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL export_page: $1"; [ $# -ge 2 ] && sed 's/^/    /' "$2" | head -20; failed=$((failed + 1)); }
 
 # ---- A text of several scripts, and a held-out text of the same words -------
-python3 - <<'PY'
-import random
-words = ("naïve café 漢字 😀 Ωμέγα résumé Москва 東京 ☃ the cat sat on a mat and said "
-         "hello to the dog who was here ok no yes").split()
-def text(seed, lines):
-    rng = random.Random(seed)
-    return "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(3, 9))) + rng.choice([".", "!", "?", ","])
-                     for _ in range(lines)) + "\n"
-open("corpus.txt", "w", encoding="utf-8").write(text(18, 400))
-open("heldout.txt", "w", encoding="utf-8").write(text(81, 6))
-PY
+python3 "$HERE/multiscript.py" 18 400 >corpus.txt
+python3 "$HERE/multiscript.py" 81 6 >heldout.txt
 PRIME='the café 漢字 😀 Ωμέγα '
 N=200
 

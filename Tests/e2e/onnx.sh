@@ -57,20 +57,9 @@ run_check() {
 }
 
 # ---- Texts of several scripts: a corpus and two held-out texts of one length
-python3 - <<'PY'
-import random
-words = ("naïve café 漢字 😀 Ωμέγα résumé Москва 東京 ☃ the cat sat on a mat and said "
-         "hello to the dog who was here ok no yes").split()
-def text(seed, lines):
-    rng = random.Random(seed)
-    return "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(3, 9))) + rng.choice([".", "!", "?", ","])
-                     for _ in range(lines)) + "\n"
-open("corpus.txt", "w", encoding="utf-8").write(text(18, 400))
-a, b = text(81, 12), text(82, 12)
-n = min(len(a), len(b), 400)
-open("text1.txt", "w", encoding="utf-8").write(a[:n])
-open("text2.txt", "w", encoding="utf-8").write(b[:n])
-PY
+python3 "$HERE/multiscript.py" 18 400 >corpus.txt
+python3 "$HERE/multiscript.py" 81 12 250 >text1.txt
+python3 "$HERE/multiscript.py" 82 12 250 >text2.txt
 PRIME='the café 漢字 😀 Ωμέγα '
 N=120
 
