@@ -215,7 +215,7 @@ public enum ONNXExport {
             t.name = name
             t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
             t.dims = shape.map(Int64.init)
-            t.rawData = littleEndianBytes(values.map { $0.bitPattern })
+            t.rawData = Data(Tensor(floats: values, shape: shape).bytes)
             initializers.append(t)
             return name
         }
@@ -226,17 +226,10 @@ public enum ONNXExport {
             t.name = name
             t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
             t.dims = shape.map(Int64.init)
-            t.rawData = littleEndianBytes(values.map { UInt64(bitPattern: $0) })
+            t.rawData = values.withUnsafeBytes { Data($0) }   // little-endian, as tensor files
             initializers.append(t)
             return name
         }
-    }
-
-    /// Raw tensor data: ONNX stores it little-endian.
-    static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> Data {
-        var data = Data(capacity: values.count * MemoryLayout<T>.size)
-        for v in values { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-        return data
     }
 
     static func int64(_ name: String, _ value: Int) -> Onnx_AttributeProto {

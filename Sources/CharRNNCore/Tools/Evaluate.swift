@@ -43,7 +43,7 @@ public func evaluate(checkpoint: Checkpoint, ids: [Int32], skipped: Int, threads
         let inputs = Array(ids[position..<(position + length)])
         let targets = Array(ids[(position + 1)..<(position + 1 + length)])
         total += try scorer.loss(inputs: inputs, targets: targets) * Double(length)
-        if let logits { try writeLittleEndian(try scorer.logits(), to: logits) }
+        if let logits { try writeFloat32(try scorer.logits(), to: logits) }
         position += length
     }
     try logits?.flush()
@@ -108,7 +108,7 @@ public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: 
         let targets = Array(ids[(position + 1)..<(position + 1 + length)])
         _ = try scorer.loss(inputs: inputs, targets: targets)
         let logits = try scorer.logits()
-        if let logitsSink { try writeLittleEndian(logits, to: logitsSink) }
+        if let logitsSink { try writeFloat32(logits, to: logitsSink) }
         var text = ""
         for t in 0..<length {
             softmax(logits[(t * V)..<((t + 1) * V)], into: &probs)
@@ -129,13 +129,9 @@ public func writePerSymbolScores(checkpoint: Checkpoint, ids: [Int32], skipped: 
     return EvalResult(loss: total / Double(n - 1), predictions: n - 1, skipped: skipped)
 }
 
-/// Floats as little-endian float32 bytes.
-func writeLittleEndian(_ values: [Float], to sink: ByteSink) throws {
-    #if _endian(little)
+/// Floats as float32 bytes, little-endian as in tensor files (Tensor(floats:)).
+func writeFloat32(_ values: [Float], to sink: ByteSink) throws {
     try values.withUnsafeBytes { try sink.write($0) }
-    #else
-    try sink.write(values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
-    #endif
 }
 
 /// A probability: 6 decimals, or for small ones 6 significant digits

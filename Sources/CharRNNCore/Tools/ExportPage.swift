@@ -50,14 +50,7 @@ public enum ExportPage {
             put(",\"shape\":[" + view.shape.map { String($0) }.joined(separator: ",") + "],\"offset\":\(view.offset)}")
         }
         put("],\"weights\":\"")
-        var bytes = [UInt8](repeating: 0, count: 4 * checkpoint.params.count)
-        for (i, v) in checkpoint.params.enumerated() {
-            let b = v.bitPattern
-            bytes[4 * i] = UInt8(b & 0xFF)
-            bytes[4 * i + 1] = UInt8(b >> 8 & 0xFF)
-            bytes[4 * i + 2] = UInt8(b >> 16 & 0xFF)
-            bytes[4 * i + 3] = UInt8(b >> 24)
-        }
+        let bytes = Tensor(floats: checkpoint.params, shape: [checkpoint.params.count]).bytes   // little-endian float32
         out += TracePage.base64(bytes)
         put("\"}")
         let data = String(decoding: out, as: UTF8.self)
